@@ -1,0 +1,20 @@
+"""``bossnet-gui`` / ``python -m bossnet_gui``: the desktop app, or ``predict`` for headless runs."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "predict":
+        from .cli import main as predict_main
+
+        return predict_main(argv[1:])
+    from .gui.app import main as gui_main
+
+    return gui_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
