@@ -1,0 +1,236 @@
+"""Batched BOSS Net inference with Monte-Carlo uncertainties, streamed one batch at a time.
+
+For each batch the flux is resampled once (``preprocess.Resampler``); every noise draw
+``error * N(0, 1)`` on the native pixels is pushed through the same linear resampling, so the
+published procedure (noise on native pixels, then the full pre-processing and network per draw)
+is reproduced without re-reading or re-resampling the flux. The point estimate and all draws go
+through the network together, in chunks that bound memory.
+
+Noise for a spectrum comes from a generator keyed on (seed, file name, HDU), so a star gets
+the same draws whatever batch, order or batch size it is predicted in.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from ..errors import SpectrumReadError
+from ..preprocess import GRID_START, GRID_STOP, NativeBatch, Resampler, boss_grid, log_scale
+from ..spectrum import APOGEE, OPTICAL, Spectrum
+from .fast import FastBossNet
+from .weights import LoadedModel
+
+OK = "ok"
+DERIVED = {"Teff": "logTeff"}  # derived column -> the log column it is 10** of
+
+
+@dataclass
+class BatchResult:
+    """Results for consecutive inputs; failed inputs have NaN values and a reason in ``status``."""
+
+    start: int  # position of the first input of this batch in the whole stream
+    sources: list[tuple[str, str]]  # (path, hdu) per input
+    spectra: list[Spectrum | None]  # None where the file could not be read
+    status: list[str]  # "ok" or a one-line reason
+    columns: tuple[str, ...]  # model outputs then derived columns (Teff)
+    point: np.ndarray  # (B, C) the pass without noise
+    median: np.ndarray | None  # (B, C) over the draws, None when draws == 0
+    std: np.ndarray | None  # (B, C) standard deviation over the draws
+    extrapolated_fraction: np.ndarray  # (B,) share of the grid outside native coverage
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+
+def noise_seed(seed: int, spectrum: Spectrum) -> list[int]:
+    key = f"{Path(spectrum.meta.source).name}|{spectrum.meta.hdu}".encode()
+    return [int(seed), zlib.crc32(key)]
+
+
+class Predictor:
+    """Runs a ``LoadedModel`` over spectra: point estimates plus Monte-Carlo uncertainties."""
+
+    def __init__(self, model: LoadedModel, device: str = "cpu", conv_chunk: int = 16, linear_chunk: int = 256):
+        self.model = model
+        self.device = torch.device(device)
+        self.network = FastBossNet(model.network).to(self.device)
+        self.conv_chunk = conv_chunk
+        self.linear_chunk = linear_chunk
+        self.grid = boss_grid() if model.domain == OPTICAL else None
+        self.columns = tuple(model.columns) + tuple(d for d, src in DERIVED.items() if src in model.columns)
+
+    # -- checks -------------------------------------------------------------------------------
+
+    def unusable_reason(self, spectrum: Spectrum) -> str | None:
+        """Why this model cannot predict this spectrum, or None if it can."""
+        if spectrum.meta.domain != self.model.domain:
+            what = "APOGEE near-IR" if spectrum.meta.domain == APOGEE else "optical"
+            return f"{what} spectrum, but the model '{self.model.name}' takes {self.model.domain} spectra"
+        finite = np.isfinite(spectrum.flux)
+        if not finite.any():
+            return "no finite flux values (all NaN or infinite)"
+        if self.model.domain == APOGEE:
+            if spectrum.n_pixels != self.model.input_length:
+                return f"{spectrum.n_pixels} pixels; the APOGEE model needs the {self.model.input_length}-pixel apStar grid"
+            if not np.any(np.nan_to_num(spectrum.flux, posinf=0, neginf=0)):
+                return "flux is zero everywhere"
+            return None
+        wave = spectrum.wavelength[finite]
+        if wave.max() < GRID_START or wave.min() > GRID_STOP:
+            return f"covers {wave.min():.0f}-{wave.max():.0f} Å, outside the model's {GRID_START:.0f}-{GRID_STOP:.0f} Å grid"
+        return None
+
+    # -- network input ------------------------------------------------------------------------
+
+    def network_input(self, spectra: Sequence[Spectrum]) -> tuple[torch.Tensor, np.ndarray]:
+        """The log-scaled arrays the network sees (B, L) and the extrapolated grid fraction (B,)."""
+        inputs, _, fraction = self._prepare(spectra, draws=0, seed=0)
+        return inputs[0], fraction
+
+    def _prepare(self, spectra: Sequence[Spectrum], draws: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None, np.ndarray]:
+        """(1, B, L) noiseless input, (draws, B, L) noisy inputs or None, extrapolated fractions."""
+        native = NativeBatch.from_spectra(spectra)
+        noise = self._noise(spectra, native.error, draws, seed) if draws else None
+        if self.model.domain == APOGEE:
+            flux = torch.from_numpy(np.nan_to_num(native.flux, nan=0.0, posinf=0.0, neginf=0.0))
+            point = log_scale(flux)[None]
+            noisy = log_scale(flux + noise) if noise is not None else None
+            return point, noisy, np.zeros(len(spectra))
+        resampler = Resampler(native.wavelength, np.isnan(native.flux), self.grid)
+        resampled = resampler.apply(native.flux).to(torch.float32)
+        point = log_scale(resampled)[None]
+        noisy = None
+        if noise is not None:
+            noisy = log_scale((resampled + resampler.apply(noise)).to(torch.float32))
+        return point, noisy, resampler.extrapolated_fraction
+
+    @staticmethod
+    def _noise(spectra: Sequence[Spectrum], error: np.ndarray, draws: int, seed: int) -> torch.Tensor:
+        """error * N(0, 1) on native pixels, (draws, B, N); zero where the error is not finite."""
+        normal = np.zeros((draws, *error.shape), dtype=np.float32)
+        for i, spectrum in enumerate(spectra):
+            rng = np.random.default_rng(noise_seed(seed, spectrum))
+            normal[:, i, : spectrum.n_pixels] = rng.standard_normal((draws, spectrum.n_pixels), dtype=np.float32)
+        noise = normal * np.nan_to_num(error, nan=0.0, posinf=0.0, neginf=0.0)
+        return torch.from_numpy(noise)
+
+    # -- network ------------------------------------------------------------------------------
+
+    def _run_network(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(R, L) float32 log-scaled spectra to (R, T) physical values, in memory-bounded chunks."""
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, len(inputs), self.linear_chunk):
+                rows = inputs[start : start + self.linear_chunk].to(self.device)[:, None, :]
+                features = torch.cat(
+                    [self.network.features(rows[c : c + self.conv_chunk]) for c in range(0, len(rows), self.conv_chunk)]
+                )
+                outputs.append(self.network.linear(features).cpu())
+        return self.model.unnormalise(torch.cat(outputs).double())
+
+    def _with_derived(self, values: torch.Tensor) -> torch.Tensor:
+        derived = [10 ** values[..., self.model.columns.index(src)] for src in DERIVED.values() if src in self.model.columns]
+        return torch.cat([values, torch.stack(derived, -1)], -1) if derived else values
+
+    # -- prediction ---------------------------------------------------------------------------
+
+    def predict_batch(self, spectra: Sequence[Spectrum], draws: int = 20, seed: int = 0):
+        """Point (B, C), median and std over draws (None without draws), extrapolated fraction (B,)."""
+        point_input, noisy_input, fraction = self._prepare(spectra, draws, seed)
+        b = len(spectra)
+        rows = point_input.reshape(b, -1) if noisy_input is None else torch.cat([point_input, noisy_input]).reshape((draws + 1) * b, -1)
+        values = self._with_derived(self._run_network(rows)).reshape(-1, b, len(self.columns))
+        point = values[0].numpy()
+        if not draws:
+            return point, None, None, fraction
+        samples = values[1:]
+        # torch.median takes the lower middle value for an even count, as the published pipeline does
+        median = torch.median(samples, dim=0).values.numpy()
+        std = torch.std(samples, dim=0).numpy() if draws > 1 else np.zeros_like(point)
+        return point, median, std, fraction
+
+    def predict_iter(
+        self,
+        items: Iterable[Spectrum | SpectrumReadError],
+        draws: int = 20,
+        seed: int = 0,
+        batch_size: int = 32,
+    ) -> Iterator[BatchResult]:
+        """Yield one ``BatchResult`` per ``batch_size`` inputs, in input order.
+
+        Inputs may be read failures (``SpectrumReadError``); they come back as rows with their
+        reason. Stop iterating to cancel: nothing runs between yields.
+        """
+        batch: list[Spectrum | SpectrumReadError] = []
+        start = 0
+        for item in items:
+            batch.append(item)
+            if len(batch) == batch_size:
+                yield self._predict_items(batch, start, draws, seed)
+                start += len(batch)
+                batch = []
+        if batch:
+            yield self._predict_items(batch, start, draws, seed)
+
+    def predict(self, items: Iterable[Spectrum | SpectrumReadError], draws: int = 20, seed: int = 0, batch_size: int = 32) -> BatchResult:
+        """All results at once (concatenated batches)."""
+        return concatenate(list(self.predict_iter(items, draws, seed, batch_size)), self.columns, draws)
+
+    def _predict_items(self, items, start: int, draws: int, seed: int) -> BatchResult:
+        n, c = len(items), len(self.columns)
+        result = BatchResult(
+            start=start,
+            sources=[(it.path, "") if isinstance(it, SpectrumReadError) else (it.meta.source, it.meta.hdu) for it in items],
+            spectra=[None if isinstance(it, SpectrumReadError) else it for it in items],
+            status=[it.reason if isinstance(it, SpectrumReadError) else OK for it in items],
+            columns=self.columns,
+            point=np.full((n, c), np.nan),
+            median=np.full((n, c), np.nan) if draws else None,
+            std=np.full((n, c), np.nan) if draws else None,
+            extrapolated_fraction=np.full(n, np.nan),
+        )
+        usable = []
+        for i, spectrum in enumerate(result.spectra):
+            if spectrum is None:
+                continue
+            reason = self.unusable_reason(spectrum)
+            if reason:
+                result.status[i] = reason
+            else:
+                usable.append(i)
+        if usable:
+            point, median, std, fraction = self.predict_batch([result.spectra[i] for i in usable], draws, seed)
+            result.point[usable] = point
+            result.extrapolated_fraction[usable] = fraction
+            if draws:
+                result.median[usable] = median
+                result.std[usable] = std
+        return result
+
+
+def concatenate(batches: list[BatchResult], columns: tuple[str, ...], draws: int) -> BatchResult:
+    def stack(name):
+        arrays = [getattr(b, name) for b in batches]
+        return np.concatenate(arrays) if arrays and arrays[0] is not None else (None if draws else None)
+
+    if not batches:
+        empty = np.empty((0, len(columns)))
+        return BatchResult(0, [], [], [], columns, empty, empty if draws else None, empty if draws else None, np.empty(0))
+    return BatchResult(
+        start=batches[0].start,
+        sources=[s for b in batches for s in b.sources],
+        spectra=[s for b in batches for s in b.spectra],
+        status=[s for b in batches for s in b.status],
+        columns=columns,
+        point=stack("point"),
+        median=stack("median"),
+        std=stack("std"),
+        extrapolated_fraction=stack("extrapolated_fraction"),
+    )
