@@ -58,6 +58,7 @@ class NativeBatch:
     wavelength: np.ndarray  # (B, N) float64
     flux: np.ndarray  # (B, N) float32, NaN = skip
     error: np.ndarray  # (B, N) float32
+    usable: np.ndarray  # (B, N) float32, 1 where the file marks the pixel good
 
     @classmethod
     def from_spectra(cls, spectra: Sequence[Spectrum]) -> "NativeBatch":
@@ -65,11 +66,13 @@ class NativeBatch:
         wave = np.full((len(spectra), n), np.nan)
         flux = np.full((len(spectra), n), np.nan, dtype=np.float32)
         error = np.full((len(spectra), n), np.nan, dtype=np.float32)
+        usable = np.zeros((len(spectra), n), dtype=np.float32)
         for i, s in enumerate(spectra):
             wave[i, : s.n_pixels] = s.wavelength
             flux[i, : s.n_pixels] = s.flux
             error[i, : s.n_pixels] = s.error
-        return cls(wave, flux, error)
+            usable[i, : s.n_pixels] = s.mask
+        return cls(wave, flux, error, usable)
 
 
 class Resampler:
@@ -100,7 +103,8 @@ class Resampler:
         order_t = torch.from_numpy(order)
         self.lo = torch.gather(order_t, 1, lo)
         self.hi = torch.gather(order_t, 1, hi)
-        self.coverage = (wave[:, 0].numpy(), torch.gather(wave, 1, last)[:, 0].numpy())
+        first, last_wave = wave[:, 0].numpy(), torch.gather(wave, 1, last)[:, 0].numpy()
+        self.outside = (self.grid[None, :] < first[:, None]) | (self.grid[None, :] > last_wave[:, None])
 
     def apply(self, values: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Resample ``values`` of shape (..., B, N) onto the grid: (..., B, G), float64."""
@@ -113,9 +117,7 @@ class Resampler:
     @property
     def extrapolated_fraction(self) -> np.ndarray:
         """Per spectrum, the fraction of the grid outside its native coverage (filled flat)."""
-        first, last = self.coverage
-        outside = (self.grid[None, :] < first[:, None]) | (self.grid[None, :] > last[:, None])
-        return outside.mean(axis=1)
+        return self.outside.mean(axis=1)
 
 
 def log_scale(flux: torch.Tensor) -> torch.Tensor:

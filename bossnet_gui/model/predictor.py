@@ -44,6 +44,7 @@ class BatchResult:
     median: np.ndarray | None  # (B, C) over the draws, None when draws == 0
     std: np.ndarray | None  # (B, C) standard deviation over the draws
     extrapolated_fraction: np.ndarray  # (B,) share of the grid outside native coverage
+    ood_score: np.ndarray  # (B,) distance from the training set (~1 typical); NaN if the model has no scorer
 
     def __len__(self) -> int:
         return len(self.sources)
@@ -90,26 +91,34 @@ class Predictor:
     # -- network input ------------------------------------------------------------------------
 
     def network_input(self, spectra: Sequence[Spectrum]) -> tuple[torch.Tensor, np.ndarray]:
-        """The log-scaled arrays the network sees (B, L) and the extrapolated grid fraction (B,)."""
+        """The log-scaled flux the network sees (B, L) and the extrapolated grid fraction (B,)."""
         inputs, _, fraction = self._prepare(spectra, draws=0, seed=0)
-        return inputs[0], fraction
+        return inputs[0, :, 0], fraction
 
     def _prepare(self, spectra: Sequence[Spectrum], draws: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None, np.ndarray]:
-        """(1, B, L) noiseless input, (draws, B, L) noisy inputs or None, extrapolated fractions."""
+        """Noiseless input (1, B, C, L), noisy inputs (draws, B, C, L) or None, extrapolated fractions (B,)."""
         native = NativeBatch.from_spectra(spectra)
         noise = self._noise(spectra, native.error, draws, seed) if draws else None
         if self.model.domain == APOGEE:
             flux = torch.from_numpy(np.nan_to_num(native.flux, nan=0.0, posinf=0.0, neginf=0.0))
-            point = log_scale(flux)[None]
+            coverage = (flux != 0).float()
+            point = log_scale(flux)
             noisy = log_scale(flux + noise) if noise is not None else None
-            return point, noisy, np.zeros(len(spectra))
-        resampler = Resampler(native.wavelength, np.isnan(native.flux), self.grid)
-        resampled = resampler.apply(native.flux).to(torch.float32)
-        point = log_scale(resampled)[None]
-        noisy = None
-        if noise is not None:
-            noisy = log_scale((resampled + resampler.apply(noise)).to(torch.float32))
-        return point, noisy, resampler.extrapolated_fraction
+            fraction = 1.0 - coverage.mean(1).numpy()
+        else:
+            resampler = Resampler(native.wavelength, np.isnan(native.flux), self.grid)
+            resampled = resampler.apply(native.flux).to(torch.float32)
+            point = log_scale(resampled)
+            noisy = log_scale((resampled + resampler.apply(noise)).to(torch.float32)) if noise is not None else None
+            coverage = (resampler.apply(native.usable) * torch.from_numpy(~resampler.outside)).float()
+            fraction = resampler.extrapolated_fraction
+        return self._channels(point[None], coverage), (self._channels(noisy, coverage) if noisy is not None else None), fraction
+
+    def _channels(self, flux: torch.Tensor, coverage: torch.Tensor) -> torch.Tensor:
+        """(..., B, L) flux to (..., B, C, L), adding the coverage channel when the network takes one."""
+        if not self.model.network.args.extra_input_channels:
+            return flux[..., None, :]
+        return torch.stack([flux, coverage.expand_as(flux)], dim=-2)
 
     @staticmethod
     def _noise(spectra: Sequence[Spectrum], error: np.ndarray, draws: int, seed: int) -> torch.Tensor:
@@ -123,17 +132,20 @@ class Predictor:
 
     # -- network ------------------------------------------------------------------------------
 
-    def _run_network(self, inputs: torch.Tensor) -> torch.Tensor:
-        """(R, L) float32 log-scaled spectra to (R, T) physical values, in memory-bounded chunks."""
-        outputs = []
+    def _run_network(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(R, C, L) network inputs to physical values (R, T) and last hidden layer (R, H), in memory-bounded chunks."""
+        values, hidden = [], []
+        head, last = self.network.linear[:-1], self.network.linear[-1]
         with torch.inference_mode():
             for start in range(0, len(inputs), self.linear_chunk):
-                rows = inputs[start : start + self.linear_chunk].to(self.device)[:, None, :]
+                rows = inputs[start : start + self.linear_chunk].to(self.device)
                 features = torch.cat(
                     [self.network.features(rows[c : c + self.conv_chunk]) for c in range(0, len(rows), self.conv_chunk)]
                 )
-                outputs.append(self.network.linear(features).cpu())
-        return self.model.unnormalise(torch.cat(outputs).double())
+                chunk_hidden = head(features)
+                values.append(last(chunk_hidden).cpu())
+                hidden.append(chunk_hidden.cpu())
+        return self.model.unnormalise(torch.cat(values).double()), torch.cat(hidden)
 
     def _with_derived(self, values: torch.Tensor) -> torch.Tensor:
         derived = [10 ** values[..., self.model.columns.index(src)] for src in DERIVED.values() if src in self.model.columns]
@@ -141,20 +153,22 @@ class Predictor:
 
     # -- prediction ---------------------------------------------------------------------------
 
-    def predict_batch(self, spectra: Sequence[Spectrum], draws: int = 20, seed: int = 0):
-        """Point (B, C), median and std over draws (None without draws), extrapolated fraction (B,)."""
+    def predict_batch(self, spectra: Sequence[Spectrum], draws: int = 20, seed: int = 0) -> dict[str, np.ndarray | None]:
+        """Arrays for one batch: point (B, C), median and std over draws (None without draws),
+        extrapolated_fraction (B,), ood_score (B,)."""
         point_input, noisy_input, fraction = self._prepare(spectra, draws, seed)
         b = len(spectra)
-        rows = point_input.reshape(b, -1) if noisy_input is None else torch.cat([point_input, noisy_input]).reshape((draws + 1) * b, -1)
-        values = self._with_derived(self._run_network(rows)).reshape(-1, b, len(self.columns))
-        point = values[0].numpy()
-        if not draws:
-            return point, None, None, fraction
-        samples = values[1:]
-        # torch.median takes the lower middle value for an even count, as the published pipeline does
-        median = torch.median(samples, dim=0).values.numpy()
-        std = torch.std(samples, dim=0).numpy() if draws > 1 else np.zeros_like(point)
-        return point, median, std, fraction
+        rows = point_input if noisy_input is None else torch.cat([point_input, noisy_input])
+        values, hidden = self._run_network(rows.flatten(0, 1))
+        values = self._with_derived(values).reshape(-1, b, len(self.columns))
+        ood = self.model.ood.score(hidden[:b]).numpy() if self.model.ood is not None else np.full(b, np.nan)
+        out = {"point": values[0].numpy(), "median": None, "std": None, "extrapolated_fraction": fraction, "ood_score": ood}
+        if draws:
+            samples = values[1:]
+            # torch.median takes the lower middle value for an even count, as the published pipeline does
+            out["median"] = torch.median(samples, dim=0).values.numpy()
+            out["std"] = torch.std(samples, dim=0).numpy() if draws > 1 else np.zeros_like(out["point"])
+        return out
 
     def predict_iter(
         self,
@@ -195,6 +209,7 @@ class Predictor:
             median=np.full((n, c), np.nan) if draws else None,
             std=np.full((n, c), np.nan) if draws else None,
             extrapolated_fraction=np.full(n, np.nan),
+            ood_score=np.full(n, np.nan),
         )
         usable = []
         for i, spectrum in enumerate(result.spectra):
@@ -206,31 +221,30 @@ class Predictor:
             else:
                 usable.append(i)
         if usable:
-            point, median, std, fraction = self.predict_batch([result.spectra[i] for i in usable], draws, seed)
-            result.point[usable] = point
-            result.extrapolated_fraction[usable] = fraction
-            if draws:
-                result.median[usable] = median
-                result.std[usable] = std
+            arrays = self.predict_batch([result.spectra[i] for i in usable], draws, seed)
+            for name, values in arrays.items():
+                if values is not None:
+                    getattr(result, name)[usable] = values
         return result
 
 
 def concatenate(batches: list[BatchResult], columns: tuple[str, ...], draws: int) -> BatchResult:
-    def stack(name):
-        arrays = [getattr(b, name) for b in batches]
-        return np.concatenate(arrays) if arrays and arrays[0] is not None else (None if draws else None)
+    """One BatchResult holding several consecutive ones."""
+    empty = np.empty((0, len(columns)))
 
-    if not batches:
-        empty = np.empty((0, len(columns)))
-        return BatchResult(0, [], [], [], columns, empty, empty if draws else None, empty if draws else None, np.empty(0))
+    def stack(name: str, default):
+        arrays = [getattr(b, name) for b in batches]
+        return np.concatenate(arrays) if arrays else default
+
     return BatchResult(
-        start=batches[0].start,
+        start=batches[0].start if batches else 0,
         sources=[s for b in batches for s in b.sources],
         spectra=[s for b in batches for s in b.spectra],
         status=[s for b in batches for s in b.status],
         columns=columns,
-        point=stack("point"),
-        median=stack("median"),
-        std=stack("std"),
-        extrapolated_fraction=stack("extrapolated_fraction"),
+        point=stack("point", empty),
+        median=stack("median", empty) if draws else None,
+        std=stack("std", empty) if draws else None,
+        extrapolated_fraction=stack("extrapolated_fraction", np.empty(0)),
+        ood_score=stack("ood_score", np.empty(0)),
     )

@@ -24,6 +24,7 @@ import yaml
 from ..errors import ModelLoadError
 from . import published
 from .network import BossNet, ModelArgs
+from .ood import FeatureDistance
 
 FORMAT = "bossnet-gui-weights/1"
 WEIGHTS_ENV = "BOSSNET_GUI_WEIGHTS"
@@ -47,6 +48,7 @@ class LoadedModel:
     content_hash: str
     source: str  # where it was loaded from
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    ood: FeatureDistance | None = None  # distance-from-training scorer, when the weights carry one
 
     def unnormalise(self, raw: torch.Tensor) -> torch.Tensor:
         mean = torch.tensor([self.stats[c][0] for c in self.columns], dtype=raw.dtype)
@@ -165,7 +167,16 @@ def load_published(model_dir: str | Path, stats_path: str | Path | None = None) 
     )
 
 
-def save_bundled(path: str | Path, network: BossNet, columns, stats, domain: str, input_length: int, metadata: dict) -> str:
+def save_bundled(
+    path: str | Path,
+    network: BossNet,
+    columns,
+    stats,
+    domain: str,
+    input_length: int,
+    metadata: dict,
+    ood: FeatureDistance | None = None,
+) -> str:
     """Write a model in our single-file format; returns its content hash."""
     state_dict = {k: v.detach().cpu() for k, v in network.state_dict().items()}
     content_hash = state_dict_hash(state_dict)
@@ -178,7 +189,10 @@ def save_bundled(path: str | Path, network: BossNet, columns, stats, domain: str
         "input_length": int(input_length),
         "sha256": content_hash,
     }
-    torch.save({"format": FORMAT, "metadata": meta, "state_dict": state_dict}, Path(path))
+    payload = {"format": FORMAT, "metadata": meta, "state_dict": state_dict}
+    if ood is not None:
+        payload["ood"] = ood.to_dict()
+    torch.save(payload, Path(path))
     return content_hash
 
 
@@ -205,6 +219,7 @@ def load_bundled(path: str | Path) -> LoadedModel:
         content_hash=content_hash,
         source=str(path),
         metadata=meta,
+        ood=FeatureDistance.from_dict(payload["ood"]) if "ood" in payload else None,
     )
 
 

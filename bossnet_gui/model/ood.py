@@ -1,0 +1,73 @@
+"""How far a spectrum is from anything the network was trained on.
+
+The network's last hidden layer is a learned summary of a spectrum. We keep a small sample of
+training spectra's summaries (projected on their leading principal components); the score of a
+new spectrum is its mean distance to its k nearest training neighbours, in units of the same
+quantity measured on held-out validation spectra (so ~1 means "as typical as a validation star").
+Object types absent from training (white dwarfs, brown dwarfs, hot subdwarfs) land far away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class FeatureDistance:
+    mean: torch.Tensor  # (F,) feature mean of the training sample
+    components: torch.Tensor  # (F, K) principal axes, whitened
+    reference: torch.Tensor  # (N, K) projected training features
+    k: int  # neighbours averaged
+    scale: float  # median score of validation spectra (raw units)
+    threshold: float  # flag above this (in scaled units), set on validation data
+
+    @classmethod
+    def fit(cls, train_features: torch.Tensor, n_components: int = 16, k: int = 5) -> "FeatureDistance":
+        """Fit on training features; ``calibrate`` on validation features before use."""
+        features = train_features.double()
+        mean = features.mean(0)
+        centred = features - mean
+        _, singular, v = torch.linalg.svd(centred, full_matrices=False)
+        n_components = min(n_components, v.shape[0])
+        spread = singular[:n_components] / max(len(features) - 1, 1) ** 0.5
+        components = v[:n_components].T / spread.clamp(min=1e-12)
+        reference = centred @ components
+        return cls(mean.float(), components.float(), reference.float(), k, 1.0, float("inf"))
+
+    def raw_score(self, features: torch.Tensor, exclude_self: bool = False) -> torch.Tensor:
+        projected = (features.float() - self.mean) @ self.components
+        distances = torch.cdist(projected, self.reference)
+        k = min(self.k + int(exclude_self), self.reference.shape[0])
+        nearest = distances.topk(k, dim=1, largest=False).values
+        if exclude_self:
+            nearest = nearest[:, 1:]
+        return nearest.mean(1)
+
+    def calibrate(self, validation_features: torch.Tensor, quantile: float = 0.99) -> "FeatureDistance":
+        """Scale so the median validation spectrum scores 1; flag above the validation ``quantile``."""
+        raw = self.raw_score(validation_features)
+        scale = float(raw.median())
+        threshold = float(torch.quantile(raw / scale, quantile))
+        return FeatureDistance(self.mean, self.components, self.reference, self.k, scale, threshold)
+
+    def score(self, features: torch.Tensor) -> torch.Tensor:
+        return self.raw_score(features) / self.scale
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": "feature-knn/1",
+            "mean": self.mean,
+            "components": self.components,
+            "reference": self.reference,
+            "k": self.k,
+            "scale": self.scale,
+            "threshold": self.threshold,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FeatureDistance":
+        if data.get("kind") != "feature-knn/1":
+            raise ValueError(f"unknown out-of-distribution model kind {data.get('kind')!r}")
+        return cls(data["mean"], data["components"], data["reference"], int(data["k"]), float(data["scale"]), float(data["threshold"]))
