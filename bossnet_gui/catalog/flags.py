@@ -1,0 +1,137 @@
+"""Automatic quality flags: the SDSS-V Astra bits for BOSS Net results, then ours.
+
+Bits 0-4 and the ``flag_warn``/``flag_bad`` summaries are exactly Astra's (DR19) rules, so our
+catalog compares bit for bit with theirs. Bits 5 and up are ours; each has one documented rule
+below. All rules read the point estimate (the pass without noise) and its Monte-Carlo spread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_err_logteff: float = 0.05  # dex
+    max_err_logg: float = 0.5  # dex
+    max_err_feh: float = 0.5  # dex
+    min_snr: float = 5.0  # median S/N per pixel
+    max_extrapolated: float = 0.2  # share of the 3800-8900 Å grid filled flat
+    max_bad_flux: float = 0.2  # share of native pixels (in the grid range) missing, masked or <= 0
+    gap_max_teff: float = 10_000.0  # K; the MS-WD gap zone of the paper, cool side only
+    gap_logg: tuple[float, float] = (5.5, 7.5)
+    # from the model: training-label ranges and the calibrated distance threshold (None: not known)
+    logteff_range: tuple[float, float] | None = None
+    logg_range: tuple[float, float] | None = None
+    ood_threshold: float | None = None
+
+    @classmethod
+    def for_model(cls, metadata: dict, ood_threshold: float | None = None, **overrides) -> "Thresholds":
+        """Thresholds with the model's training coverage (``metadata["label_coverage"]``) filled in."""
+        coverage = metadata.get("label_coverage", {}) if metadata else {}
+        ranges = {k: tuple(coverage[c]) for k, c in (("logteff_range", "logTeff"), ("logg_range", "logg")) if c in coverage}
+        return cls(**ranges, ood_threshold=ood_threshold, **overrides)
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class Flag:
+    bit: int
+    name: str
+    rule: str  # what sets it, in words (shown in the UI and written into exported headers)
+    test: Callable[[pd.DataFrame, Thresholds], np.ndarray]
+
+
+def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    return frame[name].to_numpy(dtype=float) if name in frame else np.full(len(frame), np.nan)
+
+
+def _between(x, low, high):
+    with np.errstate(invalid="ignore"):
+        return (x > low) & (x < high)
+
+
+def _outside(x, low, high):
+    with np.errstate(invalid="ignore"):
+        return (x < low) | (x > high)
+
+
+def _gt(x, limit):
+    with np.errstate(invalid="ignore"):
+        return x > limit
+
+
+def _coverage(frame: pd.DataFrame, t: Thresholds) -> np.ndarray:
+    outside = np.zeros(len(frame), dtype=bool)
+    for column, limits in (("logTeff", t.logteff_range), ("logg", t.logg_range)):
+        if limits is not None:
+            outside |= _outside(_col(frame, column), *limits)
+    return outside
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag(0, "runtime_exception", "no result (Teff missing)", lambda f, t: np.isnan(_col(f, "Teff"))),
+    Flag(1, "unreliable_teff", "Teff < 1,700 K or > 100,000 K", lambda f, t: _outside(_col(f, "Teff"), 1700, 100_000)),
+    Flag(2, "unreliable_logg", "log g < -1 or > 10", lambda f, t: _outside(_col(f, "logg"), -1, 10)),
+    Flag(
+        3,
+        "unreliable_fe_h",
+        "Teff < 3,200 K, or log g > 5, or [Fe/H] < -4 or > 2",
+        lambda f, t: _outside(_col(f, "Teff"), 3200, np.inf) | _gt(_col(f, "logg"), 5) | _outside(_col(f, "FeH"), -4, 2),
+    ),
+    Flag(4, "suspicious_fe_h", "Teff < 3,900 K and 3 < log g < 6", lambda f, t: _outside(_col(f, "Teff"), 3900, np.inf) & _between(_col(f, "logg"), 3, 6)),
+    Flag(5, "outside_training_coverage", "log Teff or log g outside the range of the model's training labels", _coverage),
+    Flag(
+        6,
+        "large_uncertainty",
+        "Monte-Carlo sigma above 0.05 dex in log Teff, 0.5 dex in log g or 0.5 dex in [Fe/H]",
+        lambda f, t: _gt(_col(f, "logTeff_err"), t.max_err_logteff) | _gt(_col(f, "logg_err"), t.max_err_logg) | _gt(_col(f, "FeH_err"), t.max_err_feh),
+    ),
+    Flag(7, "low_snr", "median S/N per pixel below 5", lambda f, t: _outside(_col(f, "snr"), t.min_snr, np.inf)),
+    Flag(8, "large_extrapolation", "more than 20% of the 3800-8900 A grid lies outside the spectrum and is filled flat", lambda f, t: _gt(_col(f, "extrapolated_fraction"), t.max_extrapolated)),
+    Flag(9, "bad_flux", "more than 20% of pixels in 3800-8900 A are missing, masked or not positive", lambda f, t: _gt(_col(f, "bad_flux_fraction"), t.max_bad_flux)),
+    Flag(
+        10,
+        "ms_wd_gap",
+        "Teff < 10,000 K with 5.5 < log g < 7.5: between the main sequence and the white-dwarf sequence, where no stars live (paper, sec. 4)",
+        lambda f, t: _outside(_col(f, "Teff"), t.gap_max_teff, np.inf) & _between(_col(f, "logg"), *t.gap_logg),
+    ),
+    Flag(11, "far_from_training", "distance from the training set above the model's calibrated threshold", lambda f, t: _gt(_col(f, "ood_score"), np.inf if t.ood_threshold is None else t.ood_threshold)),
+)
+
+BY_NAME = {flag.name: flag for flag in FLAGS}
+WARN = ("unreliable_fe_h", "suspicious_fe_h")
+BAD = ("runtime_exception", "unreliable_teff", "unreliable_logg", "unreliable_fe_h")
+ASTRA_BITS = 5  # bits 0-4 are Astra's
+
+
+def mask_of(names) -> int:
+    return sum(1 << BY_NAME[n].bit for n in names)
+
+
+def compute_flags(frame: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> pd.DataFrame:
+    """``result_flags`` (int bits), ``flag_warn``, ``flag_bad``, ``flag_vet`` (any of our bits) for each row."""
+    bits = np.zeros(len(frame), dtype=np.int64)
+    for flag in FLAGS:
+        bits |= np.asarray(flag.test(frame, thresholds), dtype=bool).astype(np.int64) << flag.bit
+    ours = ~((1 << ASTRA_BITS) - 1)
+    return pd.DataFrame(
+        {
+            "result_flags": bits,
+            "flag_warn": (bits & mask_of(WARN)) != 0,
+            "flag_bad": (bits & mask_of(BAD)) != 0,
+            "flag_vet": (bits & ours) != 0,
+        },
+        index=frame.index,
+    )
+
+
+def describe(bits: int) -> list[str]:
+    """Names and rules of the flags set in ``bits``, for the results panel."""
+    return [f"{flag.name}: {flag.rule}" for flag in FLAGS if bits & (1 << flag.bit)]

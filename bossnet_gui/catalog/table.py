@@ -1,0 +1,132 @@
+"""The results table: one row per input spectrum (failed ones included), as a pandas DataFrame.
+
+Column names follow the published pipeline's CSV (``logg``, ``logTeff``, ``FeH``, ``rv`` point
+estimates, ``<name>_median`` and ``<name>_err`` over the Monte-Carlo draws), plus identity,
+provenance, quality flags and the person's vetting (``user_flag``, ``note``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..model.predictor import OK, BatchResult
+from ..model.weights import LoadedModel
+from ..preprocess import GRID_START, GRID_STOP
+from ..spectrum import OPTICAL, Spectrum
+from .flags import FLAGS, Thresholds, compute_flags
+
+KEY = ["source", "hdu"]
+IDENTITY = ["status", "id", "ra", "dec", "snr", "instrument", "survey", "file_format"]
+PARAMETERS = ["logTeff", "logg", "FeH", "rv", "Teff"]
+DIAGNOSTICS = ["extrapolated_fraction", "bad_flux_fraction", "ood_score"]
+FLAG_COLUMNS = ["result_flags", "flag_warn", "flag_bad", "flag_vet", "flag_names"]
+PROVENANCE = ["model", "model_hash"]
+VETTING = ["user_flag", "note"]
+USER_FLAGS = ("", "good", "bad", "white dwarf", "binary", "unsure")
+
+UNITS = {
+    "ra": "deg",
+    "dec": "deg",
+    "logTeff": "dex",  # log10(Teff / K)
+    "logg": "dex",  # log10(g / (cm s-2))
+    "FeH": "dex",
+    "rv": "km/s",
+    "Teff": "K",
+}
+DESCRIPTIONS = {
+    "source": "path of the input file",
+    "hdu": "part of the file the spectrum came from",
+    "status": "ok, or why no prediction was made",
+    "snr": "median S/N per pixel (file's value, else estimated)",
+    "logTeff": "log10 effective temperature (point estimate)",
+    "logg": "log10 surface gravity, cgs (point estimate)",
+    "FeH": "metallicity [Fe/H] (point estimate)",
+    "rv": "radial velocity (point estimate)",
+    "Teff": "effective temperature, 10**logTeff",
+    "extrapolated_fraction": "share of the 3800-8900 A grid outside the spectrum's coverage",
+    "bad_flux_fraction": "share of pixels in 3800-8900 A missing, masked or not positive",
+    "ood_score": "distance from the model's training set (1 = typical validation star)",
+    "result_flags": "quality bits (bits 0-4 as SDSS-V Astra; see header FLAGnn)",
+    "user_flag": "the person's vetting verdict",
+    "note": "the person's note",
+}
+
+
+def parameter_columns(draws: int) -> list[str]:
+    columns = list(PARAMETERS)
+    if draws:
+        columns += [f"{p}_median" for p in PARAMETERS] + [f"{p}_err" for p in PARAMETERS]
+    return columns
+
+
+def all_columns(draws: int) -> list[str]:
+    return KEY + IDENTITY + parameter_columns(draws) + DIAGNOSTICS + FLAG_COLUMNS + PROVENANCE + VETTING
+
+
+def bad_flux_fraction(spectrum: Spectrum) -> float:
+    """Share of pixels (within the optical grid's range, or all for APOGEE) missing, masked or <= 0."""
+    pixels = np.ones(spectrum.n_pixels, dtype=bool)
+    if spectrum.meta.domain == OPTICAL:
+        pixels = (spectrum.wavelength >= GRID_START) & (spectrum.wavelength <= GRID_STOP)
+    if not pixels.any():
+        return 1.0
+    flux = spectrum.flux[pixels]
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(flux) | ~spectrum.mask[pixels] | (flux <= 0)
+    return float(bad.mean())
+
+
+def _identity(spectrum: Spectrum | None) -> dict:
+    if spectrum is None:
+        return {"id": "", "ra": math.nan, "dec": math.nan, "snr": math.nan, "instrument": "", "survey": "", "file_format": "", "bad_flux_fraction": math.nan}
+    meta = spectrum.meta
+    return {
+        "id": meta.object_id,
+        "ra": meta.ra,
+        "dec": meta.dec,
+        "snr": meta.snr,
+        "instrument": meta.instrument,
+        "survey": meta.survey,
+        "file_format": meta.file_format,
+        "bad_flux_fraction": bad_flux_fraction(spectrum),
+    }
+
+
+def frame_from_batch(batch: BatchResult, model: LoadedModel, thresholds: Thresholds | None = None) -> pd.DataFrame:
+    """Catalog rows for one batch of results, flags computed."""
+    draws = batch.median is not None
+    frame = pd.DataFrame([_identity(s) for s in batch.spectra], columns=list(_identity(None)))
+    frame.insert(0, "source", [s for s, _ in batch.sources])
+    frame.insert(1, "hdu", [h for _, h in batch.sources])
+    frame.insert(2, "status", batch.status)
+    for name in PARAMETERS:
+        if name not in batch.columns:
+            frame[name] = math.nan
+            continue
+        j = batch.columns.index(name)
+        frame[name] = batch.point[:, j]
+        if draws:
+            frame[f"{name}_median"] = batch.median[:, j]
+            frame[f"{name}_err"] = batch.std[:, j]
+    frame["extrapolated_fraction"] = batch.extrapolated_fraction
+    frame["ood_score"] = batch.ood_score
+    if thresholds is None:
+        thresholds = Thresholds.for_model(dict(model.metadata), model.ood.threshold if model.ood else None)
+    frame = pd.concat([frame, compute_flags(frame, thresholds)], axis=1)
+    frame["flag_names"] = [flag_names(int(bits)) for bits in frame["result_flags"]]
+    frame["model"] = model.name
+    frame["model_hash"] = model.content_hash
+    frame["user_flag"] = ""
+    frame["note"] = ""
+    return frame[all_columns(1 if draws else 0)]
+
+
+def flag_names(bits: int) -> str:
+    return ";".join(flag.name for flag in FLAGS if bits & (1 << flag.bit))
+
+
+def ok_rows(frame: pd.DataFrame) -> pd.Series:
+    return frame["status"] == OK

@@ -1,0 +1,103 @@
+"""Catalog rows, quality flags and export round trips."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bossnet_gui.catalog.export import provenance, read_catalog, write_catalog
+from bossnet_gui.catalog.flags import FLAGS, Thresholds, compute_flags, describe
+from bossnet_gui.catalog.table import all_columns, frame_from_batch
+from bossnet_gui.errors import SpectrumReadError
+from bossnet_gui.model import Predictor
+
+from .test_predictor import small_model, synthetic
+
+
+def _frame(**values):
+    base = {"Teff": 5800.0, "logTeff": np.log10(5800), "logg": 4.4, "FeH": 0.0, "snr": 50.0, "extrapolated_fraction": 0.0, "bad_flux_fraction": 0.0, "ood_score": 1.0}
+    return pd.DataFrame([{**base, **values}])
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({}, []),
+        ({"Teff": np.nan, "logTeff": np.nan, "logg": np.nan, "FeH": np.nan}, ["runtime_exception"]),
+        ({"Teff": 1500.0}, ["unreliable_teff", "unreliable_fe_h", "suspicious_fe_h"]),
+        ({"logg": 10.5}, ["unreliable_logg", "unreliable_fe_h"]),
+        ({"FeH": -4.5}, ["unreliable_fe_h"]),
+        ({"Teff": 3800.0, "logg": 4.8}, ["suspicious_fe_h"]),
+        ({"Teff": 6000.0, "logg": 6.5}, ["unreliable_fe_h", "ms_wd_gap"]),
+        ({"Teff": 12000.0, "logg": 6.5}, ["unreliable_fe_h"]),  # hot subdwarf territory, not the cool gap
+        ({"snr": 3.0}, ["low_snr"]),
+        ({"extrapolated_fraction": 0.5}, ["large_extrapolation"]),
+        ({"bad_flux_fraction": 0.5}, ["bad_flux"]),
+        ({"logg_err": 0.8}, ["large_uncertainty"]),
+    ],
+)
+def test_each_flag_follows_its_rule(values, expected):
+    bits = int(compute_flags(_frame(**values))["result_flags"][0])
+    assert [f.name for f in FLAGS if bits & (1 << f.bit)] == expected
+
+
+def test_astra_summaries():
+    flags = compute_flags(pd.concat([_frame(Teff=3800.0, logg=4.8), _frame(logg=10.5), _frame()], ignore_index=True))
+    assert flags["flag_warn"].tolist() == [True, True, False]
+    assert flags["flag_bad"].tolist() == [False, True, False]
+
+
+def test_model_coverage_and_distance_thresholds():
+    limits = Thresholds.for_model({"label_coverage": {"logTeff": [3.5, 3.9], "logg": [0, 5]}}, ood_threshold=3.0)
+    frame = pd.concat([_frame(), _frame(Teff=20000.0, logTeff=np.log10(20000)), _frame(ood_score=4.0)], ignore_index=True)
+    bits = compute_flags(frame, limits)["result_flags"]
+    coverage, far = 1 << 5, 1 << 11
+    assert [bool(b & coverage) for b in bits] == [False, True, False]
+    assert [bool(b & far) for b in bits] == [False, False, True]
+    assert describe(far) == [f"far_from_training: {FLAGS[11].rule}"]
+
+
+def _catalog(draws=3):
+    model = small_model()
+    items = [synthetic("a"), SpectrumReadError("/x/broken, \"odd\".fits", "empty file (0 bytes)"), synthetic("b", start=5000, stop=6000)]
+    return frame_from_batch(Predictor(model).predict(items, draws=draws), model), model
+
+
+def test_one_row_per_input_with_published_column_names():
+    frame, _ = _catalog()
+    assert list(frame.columns) == all_columns(3)
+    assert {"logTeff", "logg", "FeH", "rv", "logTeff_median", "logg_err", "FeH_err", "rv_err", "Teff_err"} <= set(frame.columns)
+    assert frame["status"].tolist() == ["ok", "empty file (0 bytes)", "ok"]
+    assert frame.loc[1, "result_flags"] & 1  # runtime_exception
+    assert frame.loc[2, "flag_names"].split(";").count("large_extrapolation") == 1
+    assert "logTeff_err" not in frame_from_batch(Predictor(small_model()).predict([synthetic("a")], draws=0), small_model()).columns
+
+
+@pytest.mark.parametrize("suffix", [".fits", ".ecsv", ".csv", ".vot", ".xml"])
+def test_export_round_trip_is_lossless(tmp_path, suffix):
+    frame, model = _catalog()
+    frame.loc[0, "note"] = 'naïve, "quoted" # note'
+    frame.loc[2, "user_flag"] = "white dwarf"
+    path = write_catalog(frame, tmp_path / f"cat{suffix}", provenance(model.name, model.content_hash, draws=3, seed=7))
+    back, meta = read_catalog(path)
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    assert back["hdu"].tolist() == ["1", "", "1"]  # text stays text
+    if suffix != ".csv":
+        assert meta["MODEL"] == "small" and meta["DRAWS"] == 3 and meta["SEED"] == 7
+        assert meta["FLAG10"].startswith("ms_wd_gap")
+
+
+def test_fits_export_has_units(tmp_path):
+    from astropy.io import fits
+
+    frame, model = _catalog()
+    path = write_catalog(frame, tmp_path / "cat.fits", provenance(model.name, model.content_hash, 3, 0))
+    header = fits.getheader(path, "CATALOG")
+    units = {header[f"TTYPE{i}"]: header.get(f"TUNIT{i}") for i in range(1, header["TFIELDS"] + 1)}
+    assert units["Teff"] == "K" and units["rv"] == "km/s" and units["logg"] == "dex" and units["ra"] == "deg"
+    assert header["MODELSHA"] == model.content_hash
+
+
+def test_unknown_extension_is_refused(tmp_path):
+    frame, _ = _catalog()
+    with pytest.raises(ValueError, match="unknown catalog extension '.txt'"):
+        write_catalog(frame, tmp_path / "cat.txt")
