@@ -43,14 +43,46 @@ class _FastResBlock(nn.Module):
         super().__init__()
         self.conv1 = _FoldedConv(block.conv1, block.bn1)
         self.conv2 = _FoldedConv(block.conv2, block.bn2)
-        extra = block.out_channels - block.in_channels
-        self.channel_pad = (extra // 2, extra - extra // 2)
+        # the shortcut zero-pads channels (floor half before); adding into that slice is the same sum
+        first = (block.out_channels - block.in_channels) // 2
+        self.shortcut_channels = slice(first, first + block.in_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.conv2(F.elu(self.conv1(x)))
-        if any(self.channel_pad):
-            x = F.pad(x, (0, 0, 0, 0, *self.channel_pad))
-        return F.elu(out.add_(x))
+        out = self.conv2(F.elu(self.conv1(x), inplace=True))
+        out[:, self.shortcut_channels].add_(x)
+        return F.elu(out, inplace=True)
+
+
+class _FirstConv(nn.Module):
+    """The first folded convolution with the position channel's constant contribution precomputed.
+
+    Convolution is linear in its input channels, so conv([flux, pos, ...]) = conv(flux, ...) +
+    conv(pos); the second term is the same for every spectrum and is added as a bias map.
+    """
+
+    def __init__(self, conv: nn.Conv1d, bn: nn.BatchNorm1d, pos_enc):
+        super().__init__()
+        weight, bias = _fold(conv, bn)
+        self.pos_enc = pos_enc
+        self.padding = (0, conv.padding[0])
+        pos_channel = 1 if pos_enc is not None else None
+        keep = [c for c in range(weight.shape[1]) if c != pos_channel]
+        self.register_buffer("weight", weight[:, keep].contiguous(memory_format=CHANNELS_LAST).detach().clone())
+        self.register_buffer("bias", bias.detach().clone())
+        self.register_buffer("pos_weight", weight[:, 1:2].detach().clone() if pos_enc is not None else None)
+        self._bias_maps: dict[tuple[int, torch.device], torch.Tensor] = {}
+
+    def bias_map(self, x: torch.Tensor) -> torch.Tensor:
+        key = (x.shape[-1], x.device)
+        if key not in self._bias_maps:
+            pos = self.pos_enc(x[:1, :, 0, :])[:, :, None, :]
+            self._bias_maps[key] = F.conv2d(pos, self.pos_weight, self.bias, padding=self.padding).contiguous(memory_format=CHANNELS_LAST)
+        return self._bias_maps[key]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pos_enc is None:
+            return F.conv2d(x, self.weight, self.bias, padding=self.padding)
+        return F.conv2d(x, self.weight, None, padding=self.padding).add_(self.bias_map(x))
 
 
 class FastBossNet(nn.Module):
@@ -59,18 +91,17 @@ class FastBossNet(nn.Module):
     def __init__(self, net: BossNet):
         super().__init__()
         net = net.eval()
-        self.pos_enc = net.pos_enc
-        self.first = _FoldedConv(net.first_conv.conv_layer, net.first_conv.bn)
+        self.first = _FirstConv(net.first_conv.conv_layer, net.first_conv.bn, net.pos_enc)
         self.blocks = nn.ModuleList(_FastResBlock(b) for b in net.res_blocks)
         self.pool_size = net.args.adapt_pool_output_dim
+        self.linear_input_size = net.linear_input_size
         self.linear = net.linear_sequential
 
     @torch.inference_mode()
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        if self.pos_enc is not None:
-            x = torch.cat([x[:, :1], self.pos_enc(x), x[:, 1:]], dim=1)
+        """Input channels (flux, then any extra channel; the position channel is implicit)."""
         out = x[:, :, None, :].contiguous(memory_format=CHANNELS_LAST)
-        out = F.max_pool2d(F.elu(self.first(out)), (1, 2))
+        out = F.max_pool2d(F.elu(self.first(out), inplace=True), (1, 2))
         for block in self.blocks:
             out = block(out)
         return F.adaptive_avg_pool2d(out, (1, self.pool_size)).flatten(1)

@@ -58,7 +58,7 @@ def noise_seed(seed: int, spectrum: Spectrum) -> list[int]:
 class Predictor:
     """Runs a ``LoadedModel`` over spectra: point estimates plus Monte-Carlo uncertainties."""
 
-    def __init__(self, model: LoadedModel, device: str = "cpu", conv_chunk: int = 16, linear_chunk: int = 256):
+    def __init__(self, model: LoadedModel, device: str = "cpu", conv_chunk: int = 8, linear_chunk: int = 256):
         self.model = model
         self.device = torch.device(device)
         self.network = FastBossNet(model.network).to(self.device)
@@ -139,9 +139,9 @@ class Predictor:
         with torch.inference_mode():
             for start in range(0, len(inputs), self.linear_chunk):
                 rows = inputs[start : start + self.linear_chunk].to(self.device)
-                features = torch.cat(
-                    [self.network.features(rows[c : c + self.conv_chunk]) for c in range(0, len(rows), self.conv_chunk)]
-                )
+                features = torch.empty((len(rows), self.network.linear_input_size), device=self.device)
+                for c in range(0, len(rows), self.conv_chunk):
+                    features[c : c + self.conv_chunk] = self.network.features(rows[c : c + self.conv_chunk])
                 chunk_hidden = head(features)
                 values.append(last(chunk_hidden).cpu())
                 hidden.append(chunk_hidden.cpu())
