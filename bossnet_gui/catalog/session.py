@@ -1,0 +1,153 @@
+"""The persistent store behind a session: vetting verdicts, notes and finished results.
+
+One SQLite file (WAL journal, a commit per change), so a crash or a closed window loses
+nothing, and opening the same files again restores their flags, notes and results. Keys are
+(absolute path, HDU). Cached results are reused only for the same model hash, draws and seed
+and while the file's size and modification time are unchanged.
+
+A store that cannot be opened or fails its integrity check is renamed aside
+(``*.corrupt-YYYYmmdd-HHMMSS``) and a fresh one started; ``warning`` says so for the UI.
+An unwritable location falls back to memory, also with a warning. Nothing is overwritten silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS vetting (
+    source TEXT NOT NULL, hdu TEXT NOT NULL, user_flag TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',
+    updated TEXT NOT NULL, PRIMARY KEY (source, hdu));
+CREATE TABLE IF NOT EXISTS results (
+    source TEXT NOT NULL, hdu TEXT NOT NULL, model_hash TEXT NOT NULL, draws INTEGER NOT NULL, seed INTEGER NOT NULL,
+    file_size INTEGER, file_mtime REAL, row TEXT NOT NULL, PRIMARY KEY (source, hdu, model_hash, draws, seed));
+"""
+
+
+def default_store_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "bossnet-gui" / "session.sqlite"
+
+
+def _key(source: str) -> str:
+    return str(Path(source).expanduser().resolve())
+
+
+def _stat(source: str) -> tuple[int | None, float | None]:
+    try:
+        st = os.stat(source)
+    except OSError:
+        return None, None
+    return st.st_size, st.st_mtime
+
+
+def _json_value(value):
+    return value.item() if hasattr(value, "item") else value  # numpy scalars; NaN stays NaN in Python's json
+
+
+class SessionStore:
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else default_store_path()
+        self.warning = ""
+        self._lock = threading.Lock()  # one connection, used from the GUI and worker threads
+        self._db = self._open()
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = self._connect(self.path)
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("integrity check failed")
+            return db
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{datetime.now():%Y%m%d-%H%M%S}")
+            try:
+                os.replace(self.path, aside)
+                for suffix in ("-wal", "-shm"):
+                    Path(str(self.path) + suffix).unlink(missing_ok=True)
+                self.warning = f"session file {self.path} was unreadable ({exc}); kept it as {aside.name} and started a new one"
+                return self._connect(self.path)
+            except (OSError, sqlite3.DatabaseError) as again:
+                return self._in_memory(f"session file {self.path} is unreadable ({exc}) and could not be set aside ({again})")
+        except OSError as exc:
+            return self._in_memory(f"cannot write the session file {self.path} ({exc.strerror or exc})")
+
+    def _in_memory(self, reason: str) -> sqlite3.Connection:
+        self.warning = f"{reason}; flags and notes are kept in memory only for this run"
+        return self._connect(":memory:")
+
+    @staticmethod
+    def _connect(target) -> sqlite3.Connection:
+        db = sqlite3.connect(str(target), check_same_thread=False, isolation_level=None)
+        if target != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- vetting ------------------------------------------------------------------------------
+
+    def set_vetting(self, source: str, hdu: str, user_flag: str | None = None, note: str | None = None) -> None:
+        """Record a verdict and/or note at once (committed before returning)."""
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        key = (_key(source), hdu)
+        with self._lock:
+            old = self._db.execute("SELECT user_flag, note FROM vetting WHERE source=? AND hdu=?", key).fetchone() or ("", "")
+            values = (user_flag if user_flag is not None else old[0], note if note is not None else old[1])
+            self._db.execute(
+                "INSERT OR REPLACE INTO vetting (source, hdu, user_flag, note, updated) VALUES (?, ?, ?, ?, ?)", (*key, *values, now)
+            )
+
+    def vetting(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+        """(user_flag, note) for those of ``keys`` that have any, keyed as given."""
+        out = {}
+        with self._lock:
+            for source, hdu in keys:
+                row = self._db.execute("SELECT user_flag, note FROM vetting WHERE source=? AND hdu=?", (_key(source), hdu)).fetchone()
+                if row and (row[0] or row[1]):
+                    out[(source, hdu)] = row
+        return out
+
+    # -- results ------------------------------------------------------------------------------
+
+    def save_results(self, frame: pd.DataFrame, draws: int, seed: int) -> None:
+        rows = []
+        for record in frame.to_dict("records"):
+            size, mtime = _stat(record["source"])
+            row = json.dumps({k: _json_value(v) for k, v in record.items() if k not in ("user_flag", "note")})
+            rows.append((_key(record["source"]), record["hdu"], record["model_hash"], draws, seed, size, mtime, row))
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+
+    def cached_results(self, sources: Iterable[str], model_hash: str, draws: int, seed: int) -> pd.DataFrame:
+        """Stored rows for files unchanged since they were predicted with this model and settings."""
+        records = []
+        with self._lock:
+            for source in sources:
+                size, mtime = _stat(source)
+                found = self._db.execute(
+                    "SELECT row, file_size, file_mtime FROM results WHERE source=? AND model_hash=? AND draws=? AND seed=?",
+                    (_key(source), model_hash, draws, seed),
+                ).fetchall()
+                for row, stored_size, stored_mtime in found:
+                    if (stored_size, stored_mtime) == (size, mtime):
+                        record = json.loads(row)
+                        record["source"] = source
+                        records.append(record)
+        return pd.DataFrame.from_records(records)
