@@ -1,4 +1,4 @@
-"""Small helpers shared by the format readers (header look-ups, building a Spectrum)."""
+"""Small helpers shared by the format readers (header look-ups, wavelength axes, building a Spectrum)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,30 @@ def header_float(headers: Iterable[fits.Header], *keys: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         return math.nan
+
+
+def log_linear_wavelength(log10_start: float, log10_step: float, n_pixels: int, first_pixel: float = 0.0) -> np.ndarray:
+    """Wavelengths (Å) of a log-linear grid: ``log10 λ_i = log10_start + log10_step · (i - first_pixel)``."""
+    return 10.0 ** (float(log10_start) + float(log10_step) * (np.arange(n_pixels, dtype=np.float64) - first_pixel))
+
+
+# Refractive-index formula of the IAU standard (Morton 1991; Ciddor 1996 fit by N. Piskunov for VALD),
+# valid in the optical and near-IR; below 2000 Å wavelengths are by convention always vacuum.
+AIR_VACUUM_MIN_ANGSTROM = 2000.0
+
+
+def air_to_vacuum(wavelength_angstrom: np.ndarray | float) -> np.ndarray:
+    """Vacuum wavelengths (Å) from air wavelengths (Å), float64.
+
+    Uses the vacuum/air conversion recommended by the IAU (Ciddor 1996 refractivity of standard air,
+    as inverted by Piskunov for VALD3: ``λ_vac = λ_air · n(λ_air)``), consistent to better than 1e-6 Å with
+    Morton (2000)'s vacuum-to-air formula. Values below 2000 Å are returned unchanged.
+    Example: Hα 6562.80 Å (air) → 6564.61 Å (vacuum).
+    """
+    air = np.asarray(wavelength_angstrom, dtype=np.float64)
+    s2 = (1e4 / np.where(air > 0, air, 1.0)) ** 2
+    n = 1.0 + 8.336624212083e-5 + 2.408926869968e-2 / (130.1065924522 - s2) + 1.599740894897e-4 / (38.92568793293 - s2)
+    return np.where(air >= AIR_VACUUM_MIN_ANGSTROM, air * n, air)
 
 
 def column(data: fits.FITS_rec, name: str) -> np.ndarray:
