@@ -31,7 +31,7 @@ import numpy as np
 from astropy.io import fits
 
 from ..spectrum import APOGEE, Spectrum, SpectrumMeta
-from .common import has_columns, header_float, header_value, log_linear_wavelength, spectrum_from_error
+from .common import has_columns, header_float, header_value, log_linear_wavelength, row_values, spectrum_from_error
 
 APSTAR_PIXELS = 8575
 APSTAR_LOG10_START = 4.179
@@ -289,6 +289,5 @@ def _visit_table(hdul: fits.HDUList) -> list[dict]:
     """The one-row visit summary table (HDU 11 in DR13-DR17) as a dict, if the file has it."""
     for hdu in hdul[5:]:
         if isinstance(hdu, fits.BinTableHDU) and has_columns(hdu, "APOGEE_ID") and len(hdu.data):
-            row = hdu.data[0]
-            return [{n.upper(): row[n] for n in hdu.columns.names if np.ndim(row[n]) == 0}]
+            return [row_values(hdu)]
     return []

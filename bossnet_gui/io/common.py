@@ -62,6 +62,12 @@ def column(data: fits.FITS_rec, name: str) -> np.ndarray:
     raise KeyError(f"no column '{name}'")
 
 
+def row_values(hdu: fits.BinTableHDU, index: int = 0) -> dict[str, Any]:
+    """The scalar cells of one table row by upper-case column name, to look up like header keys."""
+    row = hdu.data[index]
+    return {name.upper(): row[name] for name in hdu.columns.names if np.ndim(row[name]) == 0}
+
+
 def has_columns(hdu: fits.hdu.base.ExtensionHDU, *names: str) -> bool:
     if not isinstance(hdu, (fits.BinTableHDU, fits.TableHDU)):
         return False
