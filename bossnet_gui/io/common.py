@@ -107,15 +107,23 @@ def spectrum_from_ivar(
 
 
 def spectrum_from_error(
-    wavelength: np.ndarray, flux: np.ndarray, error: np.ndarray, meta: SpectrumMeta, bad_pixels: np.ndarray | None = None
+    wavelength: np.ndarray,
+    flux: np.ndarray,
+    error: np.ndarray,
+    meta: SpectrumMeta,
+    bad_pixels: np.ndarray | None = None,
+    estimate_snr: bool = True,
 ) -> Spectrum:
-    """Build a Spectrum from flux and a 1-sigma error array (APOGEE, generic tables)."""
+    """Build a Spectrum from flux and a 1-sigma error array (APOGEE, generic tables).
+
+    ``estimate_snr=False`` leaves an unknown S/N unknown (for errors that are themselves a guess).
+    """
     flux = np.asarray(flux, dtype=np.float32)
     error = np.asarray(error, dtype=np.float32)
     usable = np.isfinite(flux) & np.isfinite(error) & (error > 0)
     if bad_pixels is not None:
         usable &= ~np.asarray(bad_pixels, dtype=bool)
-    if math.isnan(meta.snr):
+    if math.isnan(meta.snr) and estimate_snr:
         meta = _replace(meta, snr=median_snr(flux, error, usable))
     return Spectrum(np.asarray(wavelength, dtype=np.float64), flux, error, usable, meta)
 

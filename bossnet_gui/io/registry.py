@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
 
 from ..errors import SpectrumReadError, UnsupportedFormatError
 from ..spectrum import Spectrum
@@ -90,13 +93,59 @@ def open_fits(source: str | os.PathLike | fits.HDUList) -> Iterator[fits.HDUList
     path = Path(source)
     _check_magic(path)
     try:
-        hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
     except Exception as exc:
-        raise SpectrumReadError(path, f"unreadable FITS ({_short(exc)})") from None
+        raise SpectrumReadError(path, _gzip_problem(path) or f"unreadable FITS ({_short(exc)})") from None
+    truncated = next((str(w.message) for w in caught if "truncated" in str(w.message)), None)
+    if truncated:  # astropy only warns, then reads the missing bytes as zeros
+        hdul.close()
+        raise SpectrumReadError(path, _truncation_reason(truncated))
     try:
         yield hdul
     finally:
         hdul.close()
+
+
+def _truncation_reason(warning: str) -> str:
+    sizes = re.findall(r"\((\d+)\)", warning)
+    if len(sizes) == 2:
+        return f"truncated FITS file ({sizes[0]} bytes; its headers describe {sizes[1]})"
+    return f"truncated FITS file ({_short(warning)})"
+
+
+def _gzip_problem(path: Path) -> str | None:
+    """Why a gzipped file cannot be decompressed to the end, if that is what failed."""
+    with open(path, "rb") as fh:
+        if fh.read(2) != GZIP_MAGIC:
+            return None
+    try:
+        with gzip.open(path, "rb") as gz:
+            while gz.read(1 << 20):
+                pass
+    except EOFError:
+        return "truncated gzip file (the compressed stream ends early)"
+    except OSError as exc:
+        return f"corrupt gzip file ({exc})"
+    return None
+
+
+def describe(hdul: fits.HDUList, limit: int = 3) -> str:
+    """What a FITS file holds, in a few words per HDU (header only): '100×100 image in HDU 0'."""
+    parts = []
+    for index, hdu in enumerate(hdul[:limit]):
+        header = hdu.header
+        if isinstance(hdu, (fits.BinTableHDU, fits.TableHDU)):
+            names = hdu.columns.names
+            shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            parts.append(f"table with {len(names)} columns ({shown}) in HDU {index}")
+        elif header.get("NAXIS"):
+            shape = "×".join(str(header.get(f"NAXIS{i}")) for i in range(header["NAXIS"], 0, -1))
+            parts.append(f"{shape} image in HDU {index}")
+    if len(hdul) > limit:
+        parts.append(f"{len(hdul) - limit} more HDUs")
+    return "; ".join(parts) or "headers only, no data"
 
 
 def _short(exc: BaseException) -> str:
@@ -111,10 +160,11 @@ def read_spectra(source: str | os.PathLike | fits.HDUList, path: str | None = No
     reason naming the file; never a bare astropy/numpy exception.
     """
     path = path or (source.filename() if isinstance(source, fits.HDUList) else str(source)) or "<memory>"
-    with open_fits(source) as hdul:
+    with open_fits(source) as hdul, warnings.catch_warnings():
+        warnings.simplefilter("ignore", VerifyWarning)  # survey headers with non-standard cards still read fine
         reader = identify(hdul)
         if reader is None:
-            raise UnsupportedFormatError(path, tried=tuple(r.name for r in _readers()))
+            raise UnsupportedFormatError(path, f"no spectrum layout this app knows: {describe(hdul)}", tuple(r.name for r in _readers()))
         try:
             spectra = reader.read(hdul, path)
         except SpectrumReadError:
