@@ -1,0 +1,129 @@
+"""Finding files in folders and lists, header-only summaries, and lazy reading that never raises."""
+
+import time
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from bossnet_gui.errors import SpectrumReadError
+from bossnet_gui.io import FileSummary, find_spectrum_files, iter_spectra, peek
+from bossnet_gui.spectrum import Spectrum
+
+from .conftest import mwm_file
+
+GENUINE_FOLDERS = ("lamost_dr1", "lamost_dr8", "apogee", "sdss", "xsl", "broken")
+
+
+def _touch(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return path
+
+
+def test_folders_are_walked_recursively_sorted_and_fits_only(tmp_path):
+    for name in ["b/z.fits", "b/a.fit.gz", "a.fts", "c/d/e.fits.fz", "notes.txt", "b/table.csv", "x.FITS"]:
+        _touch(tmp_path / name)
+    found = [p.relative_to(tmp_path).as_posix() for p in find_spectrum_files(tmp_path)]
+    assert found == ["a.fts", "b/a.fit.gz", "b/z.fits", "c/d/e.fits.fz", "x.FITS"]
+
+
+def test_explicit_files_are_always_kept(tmp_path):
+    csv = _touch(tmp_path / "data.csv")
+    missing = tmp_path / "missing.fits"
+    assert find_spectrum_files([csv, missing]) == [csv, missing]
+
+
+def test_list_files(tmp_path):
+    folder = tmp_path / "spectra"
+    one, two = _touch(folder / "one.fits"), _touch(folder / "sub" / "two.fits")
+    absolute = _touch(tmp_path / "elsewhere" / "three.fits.gz")
+    inner = tmp_path / "lists" / "inner.txt"
+    inner.parent.mkdir()
+    inner.write_text(f"# nested list\n{absolute}\n")
+    outer = tmp_path / "lists" / "files.lst"
+    outer.write_text(f"# my spectra\n\n../spectra/one.fits\n  ../spectra/sub  \ninner.txt\n# ../spectra/none.fits\n{outer.name}\n")
+    assert find_spectrum_files(outer) == [one, two, absolute]
+
+
+def test_text_file_that_is_not_a_list_is_kept(tmp_path):
+    prose = tmp_path / "readme"
+    prose.write_text("Observations of the night\nclear sky\n")
+    assert find_spectrum_files([prose]) == [prose]
+
+
+def test_mix_of_inputs_without_duplicates(tmp_path):
+    a, b = _touch(tmp_path / "d" / "a.fits"), _touch(tmp_path / "b.fits")
+    listing = tmp_path / "list.txt"
+    listing.write_text("d/a.fits\nb.fits\n")
+    assert find_spectrum_files([b, tmp_path / "d", listing]) == [b, a]
+
+
+def test_ten_thousand_files_well_under_a_second(tmp_path):
+    for i in range(100):
+        folder = tmp_path / f"night{i:03d}"
+        folder.mkdir()
+        for j in range(100):
+            (folder / f"spec-{j:04d}.fits").touch()
+    start = time.perf_counter()
+    found = find_spectrum_files(tmp_path)
+    elapsed = time.perf_counter() - start
+    assert len(found) == 10_000 and found[0].name == "spec-0000.fits"
+    assert elapsed < 0.5
+
+
+def test_peek_genuine_files(data):
+    apstar = peek(data / "apogee/apStar/apStar-r6-2M00452143+1634446.fits")
+    assert apstar == FileSummary(apstar.path, "APOGEE apStar/asStar", "2M00452143+1634446", pytest.approx(11.339304), pytest.approx(16.579082))
+    lamost = peek(data / "lamost_dr8/spec-55859-F5902_sp03-232.fits.gz")
+    assert (lamost.reader, lamost.object_id, lamost.reason) == ("LAMOST LRS", "LAMOST J220338.26-001028.9", None)
+    sdss = peek(data / "sdss/spec-0266-51602-0031.fits")
+    assert (sdss.object_id, sdss.ra) == ("0266-51602-0031", pytest.approx(147.32107))
+
+
+def test_peek_never_raises(tmp_path, data):
+    image = tmp_path / "image.fits"
+    fits.PrimaryHDU(np.zeros((100, 100), np.float32)).writeto(image)
+    text = tmp_path / "text.fits"
+    text.write_text("hello")
+    cut = tmp_path / "cut.fits"
+    cut.write_bytes((data / "lamost_dr1/spec-55862-B6212_sp06-003.fits").read_bytes()[:1000])
+    assert peek(data / "broken/apVisit-2M03122509+0021585-0.fits").reason == "empty file (0 bytes)"
+    assert peek(image).reason == "no spectrum layout this app knows: 100×100 image in HDU 0"
+    assert peek(text).reason.startswith("not a FITS file")
+    assert peek(cut).reason.startswith("unreadable FITS") and peek(cut).reader is None
+    assert peek(tmp_path / "missing.fits").reason.startswith("cannot open")
+    assert peek(tmp_path).reason is not None
+
+
+def test_every_genuine_file_through_iter_spectra(data):
+    files = find_spectrum_files([data / folder for folder in GENUINE_FOLDERS])
+    results = list(iter_spectra([data / folder for folder in GENUINE_FOLDERS]))
+    errors = [r for r in results if isinstance(r, SpectrumReadError)]
+    spectra = [r for r in results if isinstance(r, Spectrum)]
+    assert len(files) == 114 + 220 + 24 + 25 + 12 + 1 + 1 + 2
+    assert [e.reason for e in errors] == ["empty file (0 bytes)"] * 2
+    assert all("broken" in e.path for e in errors)
+    assert len(spectra) == len(files) - 2
+    assert all(np.all(np.diff(s.wavelength) > 0) for s in spectra)
+
+
+def test_iter_spectra_yields_each_spectrum_of_a_file_and_errors_in_order(tmp_path, data):
+    visit = mwm_file(tmp_path / "a_mwmVisit.fits", visit=True, rows={"BOSS/APO": 2})
+    broken = tmp_path / "b_broken.fits"
+    broken.write_text("not fits")
+    apstar = data / "apogee/apStar/apStar-r6-2M00452143+1634446.fits"
+    results = list(iter_spectra([visit, broken, apstar]))
+    assert [type(r).__name__ for r in results] == ["Spectrum", "Spectrum", "SpectrumReadError", "Spectrum"]
+    assert [r.meta.hdu for r in results if isinstance(r, Spectrum)][:2] == ["BOSS/APO row 0", "BOSS/APO row 1"]
+    assert str(results[2]).startswith("b_broken.fits: not a FITS file")
+
+
+def test_iter_spectra_is_lazy(tmp_path):
+    first = mwm_file(tmp_path / "first.fits", visit=False, rows={"BOSS/APO": 1})
+    later = tmp_path / "later.fits"
+    later.write_text("not fits yet")
+    iterator = iter_spectra([first, later])
+    assert isinstance(next(iterator), Spectrum)
+    mwm_file(tmp_path / "later2.fits", visit=False, rows={"APOGEE/APO": 1}).replace(later)  # changed after the start
+    assert next(iterator).meta.instrument == "APOGEE"
