@@ -124,7 +124,8 @@ def read_apstar(hdul: fits.HDUList, path: str) -> list[Spectrum]:
     flux, error = _combined(hdul[1].data), _combined(hdul[2].data)
     bad = _unusable(flux, error, _mask_bits(hdul[3].data))
     meta = _apstar_meta(hdul[0].header, path, np.asarray(hdul[1].data).ndim == 1)
-    wavelength = _header_grid(hdul[1].header if "CRVAL1" in hdul[1].header else hdul[0].header, len(flux))
+    wcs_header = hdul[1].header if "CRVAL1" in hdul[1].header else hdul[0].header  # DR13 writes both
+    wavelength = _header_grid(wcs_header, len(flux))
     return [spectrum_from_error(wavelength, _finite_or_zero(flux), _finite_or_zero(error), meta, bad_pixels=bad)]
 
 
@@ -234,8 +235,14 @@ def read_apvisit(hdul: fits.HDUList, path: str) -> list[Spectrum]:
     return [spectrum_from_error(grid, grid_flux, grid_error, meta, bad_pixels=grid_bad)]
 
 
-def _resample_chips(grid, wavelength, flux, error, bits) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Linear interpolation of each chip onto ``grid``; grid points outside every chip get flux 0 and are bad."""
+def _resample_chips(
+    grid: np.ndarray, wavelength: np.ndarray, flux: np.ndarray, error: np.ndarray, bits: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flux, error and bad pixels on ``grid``, chip by chip by linear interpolation (chips × pixels in).
+
+    Grid points outside every chip get flux and error 0 and are bad; a grid point next to a bad
+    native pixel is bad.
+    """
     out_flux = np.zeros(len(grid), dtype=np.float32)
     out_error = np.zeros(len(grid), dtype=np.float32)
     covered = np.zeros(len(grid), dtype=bool)
