@@ -110,7 +110,7 @@ def _read_image(hdul: fits.HDUList, index: int, path: str) -> Spectrum:
     flux = np.ravel(hdu.data)
     wavelength, medium = _image_wavelength(hdu.header, hdul[0].header, len(flux))
     error, ivar = _image_uncertainty(hdul, index, len(flux))
-    meta = _meta([hdu.header, hdul[0].header], path, str(index), "generic 1D FITS (image)", medium)
+    meta = _meta([hdu.header, hdul[0].header], path, str(index), "generic 1D FITS (image)", medium, error is None and ivar is None)
     return _spectrum(wavelength, flux, error, ivar, meta)
 
 
@@ -165,7 +165,7 @@ def _read_table(hdul: fits.HDUList, index: int, path: str) -> Iterator[Spectrum]
         wavelength = 10.0 ** wavelength.astype(np.float64) if wave_name.lower() == "loglam" else wavelength * unit
         wavelength, medium = _to_vacuum(wavelength, air, headers)
         label = f"{index} row {row}" if per_row and len(hdu.data) > 1 else str(index)
-        meta = _meta(headers, path, label, "generic 1D FITS (table)", medium)
+        meta = _meta(headers, path, label, "generic 1D FITS (table)", medium, error is None and ivar is None)
         yield _spectrum(wavelength, flux, error, ivar, meta)
 
 
@@ -200,12 +200,11 @@ def _spectrum(wavelength, flux, error, ivar, meta: SpectrumMeta) -> Spectrum:
         return spectrum_from_ivar(wavelength, flux, np.asarray(ivar)[order], meta)
     if error is None:
         error = errors_from_ivar(np.zeros_like(flux), flux)
-        meta.extra["error_estimated"] = True
         return spectrum_from_error(wavelength, flux, error, meta, estimate_snr=False)
     return spectrum_from_error(wavelength, flux, np.asarray(error)[order], meta)
 
 
-def _meta(headers: list[fits.Header], path: str, hdu: str, file_format: str, medium: str) -> SpectrumMeta:
+def _meta(headers: list[fits.Header], path: str, hdu: str, file_format: str, medium: str, error_estimated: bool) -> SpectrumMeta:
     return SpectrumMeta(
         source=str(path),
         hdu=hdu,
@@ -217,5 +216,5 @@ def _meta(headers: list[fits.Header], path: str, hdu: str, file_format: str, med
         survey=str(header_value(headers, "TPLLIB", "SURVEY", default="")),
         file_format=file_format,
         domain=OPTICAL,
-        extra={"wavelength_medium": medium, "error_estimated": False},
+        extra={"wavelength_medium": medium, "error_estimated": error_estimated},
     )
