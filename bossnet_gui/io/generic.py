@@ -36,7 +36,8 @@ from ..spectrum import OPTICAL, Spectrum, SpectrumMeta
 from .common import air_to_vacuum, column, header_float, header_value, spectrum_from_error, spectrum_from_ivar
 
 MIN_PIXELS = 16
-SPECTRAL_CTYPES = {"", "WAVE", "AWAV", "LINEAR", "WAVELENGTH", "LAMBDA", "WAVE-LOG", "AWAV-LOG", "WAV"}
+SPECTRAL_CTYPES = {"", "WAVE", "AWAV", "LINEAR", "WAVELENGTH", "LAMBDA", "WAVE-LOG", "AWAV-LOG", "WAV", "LOGLAM", "LOG-LINEAR"}
+LOG10_CTYPES = {"LOGLAM", "LOG-LINEAR"}  # CRVAL1/CDELT1 in log10 Å, as IRAF/SDSS write them
 WAVELENGTH_COLUMNS = ("wavelength", "wave", "lambda", "lam", "awav", "wavelen", "loglam")
 FLUX_COLUMNS = ("flux", "flux_density", "flam", "f_lambda", "fluxdens")
 ERROR_COLUMNS = ("error", "err", "sigma", "flux_err", "flux_error", "err_flux", "e_flux", "noise", "uncertainty")
@@ -119,7 +120,7 @@ def _image_wavelength(header: fits.Header, primary: fits.Header, n: int) -> tupl
     step = float(header.get("CD1_1", header.get("CDELT1")))
     crval = float(header["CRVAL1"])
     offset = step * (np.arange(n, dtype=np.float64) + 1 - float(header.get("CRPIX1", 1)))
-    if header.get("DC-FLAG") == 1 or (ctype.endswith("-LOG") and crval < 10):
+    if header.get("DC-FLAG") == 1 or ctype in LOG10_CTYPES or (ctype.endswith("-LOG") and crval < 10):
         wavelength = 10.0 ** (crval + offset)
     elif ctype.endswith("-LOG"):
         wavelength = crval * np.exp(offset / crval)
@@ -175,8 +176,13 @@ def _cells(data: fits.FITS_rec, name: str, row: int | None) -> np.ndarray:
 
 
 def _angstroms_per(unit: str) -> float:
+    """Å per wavelength unit; no unit means Å. An unknown unit is refused rather than guessed."""
     key = str(unit).strip().lower().replace("μ", "µ").rstrip(".")
-    return ANGSTROMS_PER_UNIT.get(key, 1.0)
+    if not key:
+        return 1.0
+    if key not in ANGSTROMS_PER_UNIT:
+        raise ValueError(f"wavelength unit '{unit}' is not one this app converts (Å, nm, µm, m)")
+    return ANGSTROMS_PER_UNIT[key]
 
 
 def _header_says_air(headers: list[fits.Header]) -> bool:

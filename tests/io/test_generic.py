@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from bossnet_gui.errors import SpectrumReadError
 from bossnet_gui.io import read_spectra
 from bossnet_gui.io.common import air_to_vacuum
 from bossnet_gui.preprocess import errors_from_ivar
@@ -158,3 +159,33 @@ def test_training_libraries_read_as_generic_images(data, library, start, stop):
     assert spectrum.wavelength[0] == pytest.approx(start, abs=0.01) and spectrum.wavelength[-1] == pytest.approx(stop, abs=0.01)
     assert spectrum.meta.extra["error_estimated"] is True
     assert spectrum.meta.extra["wavelength_medium"] == "not stated (taken as vacuum)"  # both are air (MILES, STELIB papers)
+
+
+def test_loglam_ctype_image_is_log10(tmp_path):
+    for ctype in ("LOGLAM", "LOG-LINEAR"):
+        hdu = fits.PrimaryHDU(np.linspace(1, 2, 500).astype(np.float32))
+        hdu.header.update(CRVAL1=3.6, CDELT1=1e-4, CRPIX1=1, CTYPE1=ctype)
+        path = tmp_path / f"{ctype}.fits"
+        hdu.writeto(path)
+        spectrum = read_spectra(path)[0]
+        assert spectrum.wavelength[0] == pytest.approx(10**3.6)
+        assert spectrum.wavelength[-1] == pytest.approx(10 ** (3.6 + 499e-4))
+
+
+def test_estimated_errors_ignore_nan_and_zero_padding(tmp_path):
+    flux = np.full(600, 4.0, dtype=np.float32)
+    flux[:250] = 0.0  # zero padding, as in some STELIB files
+    flux[300] = np.nan
+    hdu = fits.PrimaryHDU(flux)
+    hdu.header.update(CRVAL1=4000.0, CDELT1=2.0, CRPIX1=1, CTYPE1="WAVE")
+    hdu.writeto(tmp_path / "padded.fits")
+    spectrum = read_spectra(tmp_path / "padded.fits")[0]
+    assert np.allclose(spectrum.error, 0.4)
+    assert spectrum.mask[260] and not spectrum.mask[300]
+
+
+def test_unknown_wavelength_unit_is_refused(tmp_path):
+    columns = [fits.Column("WAVE", "E", unit="Hz", array=np.linspace(1e14, 2e14, 50)), fits.Column("FLUX", "E", array=np.ones(50))]
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(columns)]).writeto(tmp_path / "hz.fits")
+    with pytest.raises(SpectrumReadError, match="wavelength unit 'Hz'"):
+        read_spectra(tmp_path / "hz.fits")
