@@ -1,0 +1,96 @@
+"""What is drawn behind the stars on the Kiel diagram (x = log10 Teff, y = log g).
+
+The zero-age main sequence and the white-dwarf band from ``bossnet_gui.kiel``, the MS-WD gap
+outlined with the same limits as the ``ms_wd_gap`` flag, and the training-label density
+(``resources/training_coverage.npz``) when that file exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+
+from ..kiel import gap_zone, main_sequence, white_dwarf_sequence
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+TRAINING_COVERAGE = RESOURCES / "training_coverage.npz"
+COUNT_KEYS = ("counts", "density", "hist", "histogram", "H")
+X_KEYS = ("logteff_edges", "log_teff_edges", "x_edges", "xedges", "teff_edges")
+Y_KEYS = ("logg_edges", "log_g_edges", "y_edges", "yedges")
+LINE = (90, 90, 90)
+GAP = (230, 120, 0)
+WD = (70, 130, 220)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    counts: np.ndarray  # (n_logteff, n_logg)
+    logteff_edges: np.ndarray
+    logg_edges: np.ndarray
+
+
+def load_training_coverage(path: Path = TRAINING_COVERAGE) -> Coverage | None:
+    """The training-label histogram, or None when the file is absent or not understood."""
+    try:
+        with np.load(path) as npz:
+            data = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError):
+        return None
+    counts = next((data[k] for k in COUNT_KEYS if k in data), None)
+    x_edges = next((data[k] for k in X_KEYS if k in data), None)
+    y_edges = next((data[k] for k in Y_KEYS if k in data), None)
+    if counts is None or x_edges is None or y_edges is None or counts.ndim != 2:
+        return None
+    x_edges = np.log10(x_edges) if np.nanmax(x_edges) > 100 else np.asarray(x_edges, float)  # Teff given in K
+    if counts.shape == (len(y_edges) - 1, len(x_edges) - 1) and counts.shape != (len(x_edges) - 1, len(y_edges) - 1):
+        counts = counts.T
+    if counts.shape != (len(x_edges) - 1, len(y_edges) - 1):
+        return None
+    return Coverage(np.asarray(counts, float), np.asarray(x_edges, float), np.asarray(y_edges, float))
+
+
+def coverage_image(coverage: Coverage) -> pg.ImageItem:
+    """Grey density (log scaled) behind the points; bins assumed uniform, as histogram2d makes them."""
+    image = pg.ImageItem(np.log1p(coverage.counts), axisOrder="col-major")
+    image.setLookupTable(_grey_lut())
+    x, y = coverage.logteff_edges, coverage.logg_edges
+    image.setRect(QRectF(x[0], y[0], x[-1] - x[0], y[-1] - y[0]))
+    image.setOpacity(0.55)
+    image.setZValue(-20)
+    return image
+
+
+def _grey_lut() -> np.ndarray:
+    lut = np.zeros((256, 4), dtype=np.ubyte)
+    lut[:, :3] = np.linspace(255, 120, 256)[:, None]
+    lut[:, 3] = np.r_[0, np.linspace(90, 255, 255)]  # empty bins transparent
+    return lut
+
+
+def backdrop_items() -> list[pg.GraphicsObject]:
+    """Reference curves and labels, ready to add to a PlotItem (ignoring bounds)."""
+    items: list[pg.GraphicsObject] = []
+    teff, logg = main_sequence()
+    items.append(pg.PlotCurveItem(np.log10(teff), logg, pen=pg.mkPen(LINE, width=2, style=Qt.PenStyle.DashLine)))
+    items.append(_label("ZAMS", np.log10(teff[len(teff) // 3]), logg[len(teff) // 3] - 0.4, LINE))
+    wd_teff, centre, half = white_dwarf_sequence()
+    upper = pg.PlotCurveItem(np.log10(wd_teff), centre - half, pen=pg.mkPen(WD))
+    lower = pg.PlotCurveItem(np.log10(wd_teff), centre + half, pen=pg.mkPen(WD))
+    items += [upper, lower, pg.FillBetweenItem(upper, lower, brush=pg.mkBrush(*WD, 50))]
+    items.append(_label("white dwarfs", np.log10(30_000), centre[0] + half[0] + 0.1, WD))
+    gap = gap_zone()
+    items.append(pg.PlotCurveItem(np.log10(gap[:, 0]), gap[:, 1], pen=pg.mkPen(GAP, width=2, style=Qt.PenStyle.DashLine)))
+    items.append(_label("MS–WD gap", np.log10(gap[:, 0].max()) - 0.02, gap[:, 1].min() + 0.1, GAP))
+    for item in items:
+        item.setZValue(-10)
+    return items
+
+
+def _label(text: str, x: float, y: float, colour) -> pg.TextItem:
+    label = pg.TextItem(text, color=colour, anchor=(0, 0))
+    label.setPos(x, y)
+    return label

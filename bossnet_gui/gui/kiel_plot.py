@@ -1,0 +1,222 @@
+"""KielPlot: the live Kiel diagram (Teff on a log axis decreasing to the right, log g increasing down).
+
+All stars are ONE ``LutScatterPlotItem``. Catalog changes only mark the plot dirty; a single-shot
+QTimer flushes at most ~15 times a second, rebuilding the point arrays with NumPy and replacing
+them in the one item. Clicking a point or drawing a box/lasso writes to the CatalogModel; the
+selected star's ring and error bars follow the model's current row.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from ..model.predictor import OK
+from .catalog_model import CatalogModel
+from .colouring import DEFAULT_SCHEME, SCHEMES, ColourScheme
+from .fast_scatter import LutScatterPlotItem
+from .kiel_backdrop import TRAINING_COVERAGE, backdrop_items, coverage_image, load_training_coverage
+from .select_viewbox import SelectingViewBox, points_inside
+
+FLUSH_MS = 66  # ~15 Hz
+TEFF_RANGE = (1_700.0, 100_000.0)
+LOGG_RANGE = (-0.5, 10.0)
+TICK_LEVELS = (
+    (3_000, 5_000, 10_000, 20_000, 50_000, 100_000),
+    (2_000, 4_000, 6_000, 8_000, 15_000, 30_000),
+    (2_500, 3_500, 4_500, 7_000, 12_000, 40_000, 70_000),
+)
+
+
+class TeffAxis(pg.AxisItem):
+    """Ticks at round temperatures for an axis whose coordinate is log10 Teff."""
+
+    def tickValues(self, minVal, maxVal, size):
+        lo, hi = sorted((minVal, maxVal))
+        chosen: list[float] = []
+        for level in TICK_LEVELS:
+            trial = sorted(chosen + [np.log10(t) for t in level if lo <= np.log10(t) <= hi])
+            pixels = np.diff(trial) * size / max(hi - lo, 1e-9) if len(trial) > 1 else [np.inf]
+            if chosen and np.min(pixels) < 45:
+                break
+            chosen = trial
+        return [(1.0, chosen)]
+
+    def tickStrings(self, values, scale, spacing):
+        return [f"{10 ** v:,.0f}" for v in values]
+
+
+class KielPlot(QWidget):
+    colourSchemeChanged = Signal(str)
+
+    def __init__(self, catalog: CatalogModel, parent: QWidget | None = None, coverage_path=TRAINING_COVERAGE):
+        super().__init__(parent)
+        self.catalog = catalog
+        self.scheme: ColourScheme = SCHEMES[DEFAULT_SCHEME]
+        self.rows = np.empty(0, dtype=int)  # point index -> catalog row
+        self.last_flush_ms = 0.0
+        self.view_box = SelectingViewBox()
+        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": TeffAxis("bottom")}, background="w")
+        self.plot_item = self.plot_widget.getPlotItem()
+        self.scatter = LutScatterPlotItem(self.scheme.brushes(), size=6, pen=None)
+        self.highlight = pg.ScatterPlotItem(size=16, pen=pg.mkPen((220, 0, 0), width=2.5), brush=None)
+        self.error_bars = pg.ErrorBarItem(pen=pg.mkPen((220, 0, 0), width=1.5), beam=0.0)
+        self.colour_bar = pg.ColorBarItem(values=self.scheme.limits, colorMap=self.scheme.colour_map(), interactive=False, colorMapMenu=False, width=14)
+        self.legend = pg.LegendItem(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 200), labelTextColor=(30, 30, 30))
+        self.coverage = load_training_coverage(coverage_path)
+        self.count = QLabel()
+        self.colour_by = QComboBox()
+        self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
+        self._flush_timer.timeout.connect(self.flush)
+        self._setup_plot()
+        self._layout()
+        self.set_colour_scheme(DEFAULT_SCHEME)
+        self.scatter.sigClicked.connect(self._on_points_clicked)
+        self.view_box.sigShapeSelected.connect(self.select_shape)
+        catalog.rowsAppended.connect(self._on_rows_appended)
+        catalog.rowsChanged.connect(self._on_rows_changed)
+        catalog.rowsCleared.connect(self.schedule_flush)
+        catalog.selectionChanged.connect(self._on_selection_changed)
+        catalog.subsetChanged.connect(self._on_subset_changed)
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _setup_plot(self) -> None:
+        p = self.plot_item
+        p.invertX(True)
+        p.invertY(True)
+        p.showGrid(x=True, y=True, alpha=0.15)
+        p.setLabel("bottom", "Teff [K]")
+        p.setLabel("left", "log g [cgs]")
+        p.setMenuEnabled(False)
+        if self.coverage is not None:
+            p.addItem(coverage_image(self.coverage), ignoreBounds=True)
+        for item in backdrop_items():
+            p.addItem(item, ignoreBounds=True)
+        self.scatter.setZValue(10)
+        self.error_bars.setZValue(19)
+        self.highlight.setZValue(20)
+        for item in (self.scatter, self.error_bars, self.highlight):
+            p.addItem(item)
+        p.layout.addItem(self.colour_bar, 2, 5)
+        self.legend.setParentItem(self.view_box)
+        self.reset_view()
+
+    def _layout(self) -> None:
+        self.colour_by.addItems(list(SCHEMES))
+        self.colour_by.currentTextChanged.connect(self.set_colour_scheme)
+        modes = QButtonGroup(self)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Colour by"))
+        bar.addWidget(self.colour_by)
+        for label, mode, tip in (("Pan/zoom", None, "Drag to pan, wheel to zoom"), ("Box", "box", "Drag a box to filter the table (or Shift-drag)"), ("Lasso", "lasso", "Draw around stars to filter the table")):
+            button = QPushButton(label, checkable=True, toolTip=tip, checked=mode is None)
+            button.toggled.connect(lambda on, m=mode: on and setattr(self.view_box, "select_mode", m))
+            modes.addButton(button)
+            bar.addWidget(button)
+        reset = QPushButton("Reset view")
+        reset.clicked.connect(self.reset_view)
+        bar.addWidget(reset)
+        bar.addStretch(1)
+        bar.addWidget(self.count)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot_widget)
+
+    def reset_view(self) -> None:
+        self.view_box.setRange(xRange=np.log10(TEFF_RANGE), yRange=LOGG_RANGE, padding=0.02)
+
+    # -- colouring ----------------------------------------------------------------------------
+
+    def set_colour_scheme(self, label: str) -> None:
+        if label not in SCHEMES:
+            return
+        self.scheme = SCHEMES[label]
+        if self.colour_by.currentText() != label:
+            self.colour_by.setCurrentText(label)
+        self.scatter.set_lut(self.scheme.brushes())
+        self.colour_bar.setVisible(not self.scheme.categorical)
+        self.legend.setVisible(self.scheme.categorical)
+        if self.scheme.categorical:
+            self._fill_legend()
+        else:
+            self.colour_bar.setColorMap(self.scheme.colour_map())
+            self.colour_bar.setLevels(self.scheme.limits)
+            self.colour_bar.axis.setLabel(self.scheme.label)
+        self.colourSchemeChanged.emit(label)
+        self.flush()
+
+    def _fill_legend(self) -> None:
+        self.legend.clear()
+        for brush, (name, _) in zip(self.scheme.brushes(), self.scheme.categories):
+            self.legend.addItem(pg.ScatterPlotItem(size=9, pen=None, brush=brush), name)
+
+    # -- following the catalog ----------------------------------------------------------------
+
+    def _on_rows_appended(self, first: int, last: int) -> None:
+        self.schedule_flush()
+
+    def _on_rows_changed(self, rows: np.ndarray) -> None:
+        self.schedule_flush()
+
+    def schedule_flush(self, *args) -> None:
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def flush(self) -> None:
+        """Replace the points from the catalog (NumPy only; one call into the scatter item)."""
+        start = time.perf_counter()
+        frame = self.catalog.frame
+        x = frame["logTeff"].to_numpy(dtype=float)
+        y = frame["logg"].to_numpy(dtype=float)
+        plotted = (frame["status"] == OK).to_numpy() & np.isfinite(x) & np.isfinite(y)
+        self.rows = np.flatnonzero(plotted)
+        self.scatter.set_points(x[self.rows], y[self.rows], self.scheme.lut_index(frame, self.rows))
+        self._show_current(self.catalog.current)
+        self.count.setText(f"{len(self.rows):,} stars")
+        self.last_flush_ms = (time.perf_counter() - start) * 1000
+
+    def _on_selection_changed(self, row: int) -> None:
+        self._show_current(row)
+
+    def _show_current(self, row: int) -> None:
+        frame = self.catalog.frame
+        if row < 0 or row >= len(frame) or frame.at[row, "status"] != OK or not np.isfinite(frame.at[row, "logTeff"]):
+            self.highlight.setData([], [])
+            self.error_bars.setVisible(False)
+            return
+        x, y = float(frame.at[row, "logTeff"]), float(frame.at[row, "logg"])
+        self.highlight.setData([x], [y])
+        dx, dy = (float(frame.at[row, c]) for c in ("logTeff_err", "logg_err"))
+        self.error_bars.setData(x=np.array([x]), y=np.array([y]), width=np.array([2 * np.nan_to_num(dx)]), height=np.array([2 * np.nan_to_num(dy)]))
+        self.error_bars.setVisible(True)
+
+    # -- interaction --------------------------------------------------------------------------
+
+    def _on_points_clicked(self, item, points, event) -> None:
+        if not len(points):
+            return
+        here = event.pos()
+        px, py = self.view_box.viewPixelSize()
+        distance = [((p.pos().x() - here.x()) / px) ** 2 + ((p.pos().y() - here.y()) / py) ** 2 for p in points]
+        nearest = points[int(np.argmin(distance))]
+        self.catalog.set_current(int(self.rows[nearest.index()]))
+
+    def select_shape(self, kind: str, polygon: np.ndarray) -> np.ndarray:
+        """Filter the table to the stars inside ``polygon`` (data coordinates); returns their rows."""
+        x, y = self.scatter.data["x"], self.scatter.data["y"]
+        rows = self.rows[points_inside(x, y, np.asarray(polygon, float))]
+        self.catalog.set_subset(rows)
+        return rows
+
+    def _on_subset_changed(self, subset) -> None:
+        if subset is None:
+            self.view_box.clear_shape()
+
+    def point_rows(self) -> np.ndarray:
+        return self.rows.copy()

@@ -1,0 +1,375 @@
+"""MainWindow: layout, menus and wiring. The panels subscribe to the CatalogModel themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph.exporters as exporters
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from superqt.utils import WorkerBase, create_worker
+
+from ..catalog.session import SessionStore
+from ..model.predictor import OK
+from .catalog_model import CatalogModel
+from .catalog_table import CatalogTable
+from .kiel_backdrop import RESOURCES, TRAINING_COVERAGE
+from .kiel_plot import KielPlot
+from .message_bar import MessageBar
+from .prediction_runner import PredictionRunner
+from .progress_panel import ProgressPanel
+from .results_panel import ResultsPanel
+from .settings import AppSettings, default_store_path
+from .settings_dialog import SettingsDialog
+from .spectrum_plot import SpectrumPlot
+from .vetting_actions import VettingActions
+from .vetting_bar import VettingBar
+from .workers import NO_MODEL, broadcast_table, export_catalog, export_meta
+
+APP_NAME = "bossnet-gui"
+DEMO = RESOURCES / "demo"
+CATALOG_FILTER = "FITS table (*.fits);;ECSV (*.ecsv);;CSV (*.csv);;VOTable (*.vot *.xml)"
+PLOT_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
+SPECTRUM_FILTER = "FITS spectra (*.fits *.fit *.fits.gz *.fit.gz *.fts);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: AppSettings | None = None, store: SessionStore | None = None, coverage_path: Path = TRAINING_COVERAGE):
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.store = store if store is not None else SessionStore(default_store_path())
+        self.catalog = CatalogModel(self.store, self)
+        self.runner = PredictionRunner(self.catalog, self.settings.run_settings(), self)
+        self.table = CatalogTable(self.catalog)
+        self.kiel = KielPlot(self.catalog, coverage_path=coverage_path)
+        self.spectrum = SpectrumPlot(self.catalog)
+        self.results = ResultsPanel(self.catalog)
+        self.vetting = VettingBar(self.catalog)
+        self.vet_actions = VettingActions(self.catalog, self.table, self.vetting, self)
+        self.messages = MessageBar()
+        self.progress = ProgressPanel()
+        self.model_label = QLabel("Model: loading…")
+        self.loaded = "nothing loaded"
+        self.export_worker = None
+        self._build_layout()
+        self._build_menus()
+        self._connect()
+        self._restore_state()
+        self.setAcceptDrops(True)
+        self.messages.notify(self.store.warning)
+        self._update_title()
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def _build_layout(self) -> None:
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(4, 0, 0, 0)
+        side_layout.addWidget(self.results, 1)
+        side_layout.addWidget(self.vetting)
+        self.top_splitter = QSplitter(Qt.Orientation.Horizontal, objectName="top_splitter")
+        for widget in (self.table, self.kiel, side):
+            self.top_splitter.addWidget(widget)
+        for i, stretch in enumerate((5, 4, 0)):
+            self.top_splitter.setStretchFactor(i, stretch)
+        side.setMinimumWidth(300)
+        self.top_splitter.setSizes([640, 520, 320])
+        self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="main_splitter")
+        self.main_splitter.addWidget(self.top_splitter)
+        self.main_splitter.addWidget(self.spectrum)
+        self.main_splitter.setSizes([520, 330])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.messages)
+        layout.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.model_label)
+        self.resize(1440, 900)
+
+    def _build_menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self._add(file, "&Open files…", self._on_open_files, QKeySequence.StandardKey.Open)
+        self._add(file, "Open &folder…", self._on_open_folder, "Ctrl+Shift+O")
+        self.recent_menu = file.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._add(file, "Open &demo set", self.open_demo)
+        self._add(file, "&Close all", self.close_all)
+        file.addSeparator()
+        export = file.addMenu("&Export catalog")
+        for scope in ("all", "filtered", "selected"):
+            self._add(export, f"{scope.capitalize()} rows…", lambda s=scope: self._on_export_catalog(s))
+        self._add(file, "Export &Kiel diagram…", lambda: self._on_export_plot(self.kiel.plot_item, "kiel"))
+        self._add(file, "Export &spectrum plot…", lambda: self._on_export_plot(self.spectrum.plot_item, "spectrum"))
+        self._add(file, "Send table to TOPCAT (SAMP)", self.broadcast)
+        file.addSeparator()
+        self._add(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        run = self.menuBar().addMenu("&Run")
+        self.cancel_action = self._add(run, "&Cancel", self.runner.cancel, "Ctrl+.")
+        self.rerun_action = self._add(run, "Predict &again with current settings", self.rerun)
+        self._add(run, "&Settings…", self._on_settings, "Ctrl+,")
+        self._add(run, "Load &published model…", self._on_load_published)
+        vet = self.menuBar().addMenu("&Vet")
+        for action in self.vet_actions.actions():
+            vet.addSeparator() if action is None else vet.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._add(help_menu, "&Keyboard shortcuts", self._on_shortcuts)
+
+    def _add(self, menu, text: str, slot, shortcut=None) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def _connect(self) -> None:
+        self.catalog.message.connect(self.messages.notify)
+        self.runner.progressChanged.connect(self.progress.set_progress)
+        self.runner.runningChanged.connect(self._on_running_changed)
+        self.runner.modelChanged.connect(self._on_model_changed)
+        self.runner.modelFailed.connect(self._on_model_failed)
+        self.progress.cancel.clicked.connect(self.runner.cancel)
+        self.catalog.rowsAppended.connect(self._update_title)
+        self.catalog.rowsCleared.connect(self._update_title)
+        self.catalog.rowsChanged.connect(self._on_rows_changed)
+        self._on_running_changed(False)
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def start(self, paths=None, load_model: bool = True) -> None:
+        """Load the configured model, then open ``paths`` (or the demo set when none are given)."""
+        if load_model:
+            self.runner.load_model(self.settings.model_spec or None)
+        if paths:
+            self.open_paths(paths)
+        else:
+            self.open_demo()
+
+    def open_paths(self, paths, description: str | None = None) -> list[str]:
+        paths = [str(p) for p in paths]
+        added = self.runner.open(paths)
+        self.settings.add_recent(paths)
+        if paths:
+            first = Path(paths[0])
+            self.settings.last_folder = str(first if first.is_dir() else first.parent)
+        self.loaded = description or (f"folder {Path(paths[0]).name}" if len(paths) == 1 and Path(paths[0]).is_dir() else Path(paths[0]).name if len(paths) == 1 else f"{len(paths)} paths")
+        if not added and paths:
+            self.statusBar().showMessage("No new spectrum files found in what was opened", 8000)
+        self._update_title()
+        return added
+
+    def open_demo(self) -> list[str]:
+        if not DEMO.is_dir() or not any(DEMO.iterdir()):
+            self.statusBar().showMessage(f"No demo set found ({DEMO} is missing): open spectra with File ▸ Open files or drop them here")
+            self.loaded = "nothing loaded (no demo set)"
+            self._update_title()
+            return []
+        return self.open_paths([DEMO], description="demo set")
+
+    def close_all(self) -> None:
+        self.runner.cancel()
+        self.catalog.clear()
+        self.loaded = "nothing loaded"
+
+    def rerun(self) -> None:
+        """Predict every loaded file again with the current model and settings."""
+        if self.runner.running:
+            self.statusBar().showMessage("Cancel the running prediction first", 5000)
+            return
+        sources = self.catalog.sources()
+        self.catalog.clear()
+        self.runner.open(sources)
+
+    def _on_open_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open spectra", self.settings.last_folder, SPECTRUM_FILTER)
+        if files:
+            self.open_paths(files)
+
+    def _on_open_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of spectra (searched recursively)", self.settings.last_folder)
+        if folder:
+            self.open_paths([folder])
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
+        if not self.recent_menu.actions():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    # -- run state ----------------------------------------------------------------------------
+
+    def _on_running_changed(self, running: bool) -> None:
+        self.cancel_action.setEnabled(running)
+        self.rerun_action.setEnabled(not running)
+        if not running and len(self.catalog):
+            predicted = int(self.catalog.predicted().sum())
+            self.statusBar().showMessage(f"{predicted:,} of {len(self.catalog):,} spectra predicted", 10000)
+
+    def _on_model_changed(self, model) -> None:
+        if model is not None:
+            self.model_label.setText(f"Model: {model.name} ({model.domain})")
+            self.model_label.setToolTip(f"{model.source}\nSHA-256 {model.content_hash}")
+        self._update_title()
+
+    def _on_model_failed(self, message: str) -> None:
+        self.model_label.setText("Model: none (viewing only)")
+        self.model_label.setToolTip(message)
+        self.messages.notify(f"No model loaded, spectra can be viewed but not predicted. {message}")
+
+    def _on_rows_changed(self, rows) -> None:
+        frame = self.catalog.frame
+        status = frame["status"].to_numpy(dtype=object)[rows]
+        failed = [int(r) for r, s in zip(rows, status) if s not in (OK, "queued", NO_MODEL) and not str(s).startswith("cancelled")]
+        if failed:
+            first = failed[0]
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            self.messages.notify(f"{Path(frame.at[first, 'source']).name}: {frame.at[first, 'status']}{more}")
+
+    def _update_title(self, *args) -> None:
+        model = self.runner.model.name if self.runner.model is not None else "no model"
+        count = f"{len(self.catalog):,} spectra" if len(self.catalog) else "no spectra"
+        self.setWindowTitle(f"{APP_NAME} — {self.loaded} — {count} — {model}")
+
+    # -- settings and model -------------------------------------------------------------------
+
+    def _on_settings(self) -> None:
+        dialog = SettingsDialog(self.runner.settings, self.settings.model_spec, self)
+        if dialog.exec():
+            self.apply_settings(dialog.run_settings(), dialog.model_spec())
+
+    def apply_settings(self, run, model_spec: str) -> None:
+        self.runner.settings = run
+        self.settings.set_run_settings(run)
+        if model_spec != self.settings.model_spec:
+            self.settings.model_spec = model_spec
+            self.model_label.setText("Model: loading…")
+            self.runner.load_model(model_spec or None)
+        self.statusBar().showMessage("Settings apply to the next run (Run ▸ Predict again to redo loaded files)", 8000)
+
+    def _on_load_published(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Published BOSS Net model directory (model_args.yaml + model_chunk_*)", self.settings.last_folder)
+        if folder:
+            self.apply_settings(self.runner.settings, folder)
+
+    # -- export -------------------------------------------------------------------------------
+
+    def rows_for(self, scope: str):
+        frame = self.catalog.frame
+        if scope == "filtered":
+            return frame[self.catalog.visible]
+        if scope == "selected":
+            rows = self.catalog.selected_rows if len(self.catalog.selected_rows) else [self.catalog.current] * (self.catalog.current >= 0)
+            return frame.iloc[list(rows)]
+        return frame
+
+    def export_catalog_to(self, path: str | Path, scope: str = "all"):
+        """Write the catalog (all, filtered or selected rows) in a worker; returns the worker."""
+        frame = self.rows_for(scope).reset_index(drop=True)
+        run = self.runner.settings
+        meta = export_meta(self.runner.model, run.draws, run.seed)
+        self.progress.bar.setRange(0, 0)
+        self.statusBar().showMessage(f"Exporting {len(frame):,} rows to {Path(path).name}…")
+        self.export_worker = create_worker(
+            export_catalog, frame, path, meta, _connect={"returned": self._on_exported, "errored": self._on_export_failed}
+        )
+        return self.export_worker
+
+    def _on_exported(self, path: Path) -> None:
+        self.progress.bar.setRange(0, max(self.runner.throughput.total, 1))
+        self.statusBar().showMessage(f"Catalog written to {path}", 10000)
+
+    def _on_export_failed(self, error: Exception) -> None:
+        self.progress.bar.setRange(0, max(self.runner.throughput.total, 1))
+        self.messages.notify(f"Export failed: {error}")
+
+    def _on_export_catalog(self, scope: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {scope} rows", str(Path(self.settings.last_folder) / "bossnet_catalog.fits"), CATALOG_FILTER)
+        if path:
+            self.export_catalog_to(path, scope)
+
+    def export_plot(self, plot_item, path: str | Path) -> Path:
+        path = Path(path)
+        exporter = exporters.SVGExporter(plot_item) if path.suffix.lower() == ".svg" else exporters.ImageExporter(plot_item)
+        if isinstance(exporter, exporters.ImageExporter):
+            exporter.parameters()["width"] = 1600
+        exporter.export(str(path))
+        return path
+
+    def _on_export_plot(self, plot_item, name: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {name} plot", str(Path(self.settings.last_folder) / f"{name}.png"), PLOT_FILTER)
+        if path:
+            self.statusBar().showMessage(f"Plot written to {self.export_plot(plot_item, path)}", 8000)
+
+    def broadcast(self):
+        """Send the filtered table to SAMP clients (TOPCAT); says so when no hub runs."""
+        run = self.runner.settings
+        return create_worker(
+            broadcast_table,
+            self.rows_for("filtered").reset_index(drop=True),
+            export_meta(self.runner.model, run.draws, run.seed),
+            _connect={"returned": lambda text: self.statusBar().showMessage(text, 10000), "errored": lambda e: self.messages.notify(f"SAMP: {e}")},
+        )
+
+    def _on_shortcuts(self) -> None:
+        lines = [f"{a.text()}: {', '.join(s.toString() for s in a.shortcuts())}" for a in self.vet_actions.actions() if a is not None and a.shortcuts()]
+        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", "\n".join(lines), parent=self)
+        box.setModal(False)
+        box.show()
+
+    # -- persistence --------------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        s = self.settings
+        if (geometry := s.bytes("window/geometry")) is not None:
+            self.restoreGeometry(geometry)
+        for splitter in (self.top_splitter, self.main_splitter):
+            if (state := s.bytes(f"window/{splitter.objectName()}")) is not None:
+                splitter.restoreState(state)
+        if (header := s.bytes("table/header")) is not None:
+            self.table.view.horizontalHeader().restoreState(header)
+            self.table.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        hidden = s.get("table/hidden_columns", None, list)
+        if hidden is not None:
+            self.table.set_hidden_columns(hidden)
+        self.kiel.set_colour_scheme(s.get("kiel/colour_by", self.kiel.scheme.label, str))
+        self.spectrum.set_options(s.get("spectrum/log_scaled", False, bool), s.get("spectrum/smoothing", 1, int), s.get("spectrum/features", True, bool))
+        self.vet_actions.advance.setChecked(s.get("vet/advance", True, bool))
+
+    def save_state(self) -> None:
+        s = self.settings
+        s.set("window/geometry", self.saveGeometry())
+        for splitter in (self.top_splitter, self.main_splitter):
+            s.set(f"window/{splitter.objectName()}", splitter.saveState())
+        s.set("table/header", self.table.view.horizontalHeader().saveState())
+        s.set("table/hidden_columns", self.table.hidden_columns() or [""])
+        s.set("kiel/colour_by", self.kiel.scheme.label)
+        s.set("spectrum/log_scaled", self.spectrum.log_scaled)
+        s.set("spectrum/smoothing", self.spectrum.smoothing.value())
+        s.set("spectrum/features", self.spectrum.show_features.isChecked())
+        s.set("vet/advance", self.vet_actions.advance.isChecked())
+        s.set_run_settings(self.runner.settings)
+        s.sync()
+
+    def closeEvent(self, event) -> None:
+        self.save_state()
+        self.runner.cancel()
+        try:
+            WorkerBase.await_workers(msecs=30_000)
+        except RuntimeError as exc:  # a batch still running; the process exits anyway
+            self.messages.notify(str(exc))
+        self.store.close()
+        super().closeEvent(event)

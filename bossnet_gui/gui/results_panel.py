@@ -1,0 +1,132 @@
+"""ResultsPanel: the current star's parameters with uncertainties, quality flags and provenance.
+
+Uncertainties are the standard deviation over the Monte-Carlo draws, in physical units (Teff in K
+from the draws of 10**logTeff). An error below the shown precision reads "± <0.01".
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+
+from ..catalog.flags import describe
+from ..model.predictor import OK
+from ..spectrum import Spectrum
+from .catalog_model import CatalogModel, row_state
+
+PARAMETERS = (  # column, label, unit, decimals
+    ("Teff", "Teff", "K", 0),
+    ("logg", "log g", "", 2),
+    ("FeH", "[Fe/H]", "", 2),
+    ("rv", "RV", "km/s", 1),
+)
+ASPCAP = (("teff", "Teff", "K", 0), ("logg", "log g", "", 2), ("m_h", "[M/H]", "", 2))
+
+
+def with_error(value: float, error: float | None, unit: str, decimals: int) -> str:
+    """'5,812 ± 45 K'; an error too small for ``decimals`` keeps two significant digits."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    if error is not None and np.isfinite(error):
+        step = 10.0**-decimals
+        text += f" ± {error:,.{decimals}f}" if error >= step / 2 or error == 0 else f" ± <{step:.{decimals}f}"
+    return f"{text} {unit}".strip()
+
+
+def aspcap_values(extra: dict) -> list[tuple[str, str]]:
+    """(label, value ± error) from ASPCAP keys in a spectrum's extra metadata (PARAM, else FPARAM)."""
+    rows = []
+    for key, label, unit, decimals in ASPCAP:
+        for prefix, note in (("aspcap_", ""), ("aspcap_fparam_", " (FPARAM)")):
+            value = extra.get(prefix + key)
+            if value is not None and np.isfinite(value):
+                rows.append((f"ASPCAP {label}{note}", with_error(value, extra.get(prefix + key + "_err"), unit, decimals)))
+                break
+    return rows
+
+
+class ResultsPanel(QWidget):
+    def __init__(self, catalog: CatalogModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.catalog = catalog
+        self.heading = QLabel("No star selected", wordWrap=True)
+        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.values: dict[str, QLabel] = {}
+        self.form = QFormLayout()
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        for name, label in [(p[0], p[1]) for p in PARAMETERS] + [
+            ("snr", "S/N"),
+            ("ood_score", "Distance from training"),
+            ("extrapolated_fraction", "Grid extrapolated"),
+            ("flags", "Quality flags"),
+            ("source", "File"),
+            ("hdu", "HDU"),
+            ("model", "Model"),
+        ]:
+            self.values[name] = QLabel("—", wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.form.addRow(label, self.values[name])
+        self.aspcap = QLabel("", wordWrap=True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addLayout(self.form)
+        layout.addWidget(self.aspcap)
+        layout.addStretch(1)
+        catalog.selectionChanged.connect(self._on_selection_changed)
+        catalog.rowsChanged.connect(self._on_rows_changed)
+        catalog.spectrumReady.connect(self._on_spectrum_ready)
+
+    def _on_selection_changed(self, row: int) -> None:
+        self.aspcap.setText("")
+        self.show_row(row)
+
+    def _on_rows_changed(self, rows: np.ndarray) -> None:
+        if self.catalog.current in rows:
+            self.show_row(self.catalog.current)
+
+    def _on_spectrum_ready(self, row: int, spectrum: Spectrum | None, reason: str) -> None:
+        if spectrum is None:
+            self.aspcap.setText("")
+            return
+        found = aspcap_values(spectrum.meta.extra)
+        self.aspcap.setText("<br>".join(f"<b>{label}</b>: {value}" for label, value in found))
+
+    def show_row(self, row: int) -> None:
+        if row < 0:
+            self.heading.setText("No star selected")
+            for label in self.values.values():
+                label.setText("—")
+            return
+        r = self.catalog.record(row)
+        state = row_state(r["status"])
+        title = r["id"] or Path(r["source"]).name
+        status = "" if r["status"] == OK else f"<br><span style='color:#b22'>{r['status']}</span>"
+        self.heading.setText(f"<b style='font-size:14pt'>{title}</b> — {state}{status}")
+        for name, _, unit, decimals in PARAMETERS:
+            self.values[name].setText(with_error(r[name], r.get(f"{name}_err"), unit, decimals))
+            self.values[name].setToolTip(f"median of draws: {with_error(r.get(f'{name}_median'), None, unit, decimals)}")
+        self.values["snr"].setText(_number(r["snr"], 1))
+        self.values["ood_score"].setText(_number(r["ood_score"], 2, "not available for this model") + "  (1 = typical training star)" * _finite(r["ood_score"]))
+        self.values["extrapolated_fraction"].setText(_percent(r["extrapolated_fraction"]))
+        flags = describe(int(r["result_flags"])) if r["status"] == OK else []
+        self.values["flags"].setText("<br>".join(f"• {line}" for line in flags) or "none")
+        self.values["source"].setText(Path(r["source"]).name)
+        self.values["source"].setToolTip(r["source"])
+        self.values["hdu"].setText(r["hdu"] or "—")
+        self.values["model"].setText(r["model"] or "—")
+
+
+def _finite(value) -> bool:
+    return value is not None and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _number(value, decimals: int, missing: str = "—") -> str:
+    return f"{value:,.{decimals}f}" if _finite(value) else missing
+
+
+def _percent(value) -> str:
+    return f"{100 * value:.0f}%" if _finite(value) else "—"

@@ -1,0 +1,269 @@
+"""SpectrumPlot: the current star's spectrum, native and on the network's grid.
+
+Linear mode: native flux, its 1σ band, and the flux resampled onto the 3800-8900 Å grid.
+Log mode: the log-scaled grid flux the network sees, over the native flux on the same scale.
+Masked native pixels and grid parts outside the native coverage are shaded; diagnostic features
+are marked with labels stacked so they never overlap. APOGEE spectra are shown on their native
+pixels only. Every curve item is created once and updated with ``setData``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+
+from ..preprocess import GRID_START, GRID_STOP
+from ..spectrum import Spectrum
+from .catalog_model import CatalogModel
+from .feature_lines import FEATURES, stack_labels
+from .spectrum_view import SpectrumView, log_flux, smooth, spectrum_view
+
+LINEAR, LOG = "Linear flux", "Log-scaled (network input)"
+NATIVE_PEN = pg.mkPen((60, 60, 60), width=1)
+GRID_PEN = pg.mkPen((30, 100, 200), width=1.5)
+BAND_BRUSH = pg.mkBrush(120, 120, 120, 70)
+MASK_BRUSH = pg.mkBrush(220, 60, 60, 45)
+OUTSIDE_BRUSH = pg.mkBrush(120, 120, 120, 50)
+LEGEND = (
+    "<span style='color:#3c3c3c'>━ native</span> &nbsp; <span style='color:#1e64c8'>━ network grid</span> &nbsp; "
+    "<span style='background:#c8c8c8'>&nbsp;1σ&nbsp;</span> &nbsp; <span style='background:#f4c8c8'>&nbsp;masked&nbsp;</span> &nbsp; "
+    "<span style='background:#dcdcdc'>&nbsp;outside native coverage&nbsp;</span>"
+)
+FEATURE_COLOURS = {"hydrogen": (200, 40, 40), "metal": (30, 130, 60), "molecule": (140, 80, 170)}
+
+
+class SpectrumPlot(QWidget):
+    settingsChanged = Signal()
+
+    def __init__(self, catalog: CatalogModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.catalog = catalog
+        self.spectrum: Spectrum | None = None
+        self.view: SpectrumView | None = None
+        self.plot_widget = pg.PlotWidget(background="w")
+        self.plot_item = self.plot_widget.getPlotItem()
+        self.title = QLabel("No star selected")
+        self.readout = QLabel(" ")
+        self.mode = QComboBox()
+        self.smoothing = QSpinBox(minimum=1, maximum=51, singleStep=2, value=1, suffix=" px", toolTip="Boxcar smoothing (display only)")
+        self.show_features = QCheckBox("Features", checked=True)
+        self._make_items()
+        self._layout()
+        self._connect()
+
+    # -- construction -------------------------------------------------------------------------
+
+    def _make_items(self) -> None:
+        p = self.plot_item
+        p.showGrid(x=True, y=True, alpha=0.15)
+        p.setLabel("bottom", "vacuum wavelength [Å]")
+        p.setMenuEnabled(False)
+        self.band_low = pg.PlotCurveItem(pen=None)
+        self.band_high = pg.PlotCurveItem(pen=None)
+        self.band = pg.FillBetweenItem(self.band_low, self.band_high, brush=BAND_BRUSH)
+        self.native = pg.PlotDataItem(pen=NATIVE_PEN, connect="finite")
+        self.grid_curve = pg.PlotDataItem(pen=GRID_PEN, connect="finite")
+        self.mask_bars = pg.BarGraphItem(x0=[], x1=[], y0=[], height=[], brush=MASK_BRUSH, pen=None)
+        self.outside_regions = [pg.LinearRegionItem(movable=False, brush=OUTSIDE_BRUSH, pen=pg.mkPen(None)) for _ in range(2)]
+        for item in (self.band, self.mask_bars, *self.outside_regions):
+            p.addItem(item, ignoreBounds=True)
+            item.setZValue(-5)
+        for item in (self.band_low, self.band_high):
+            p.addItem(item)
+        p.addItem(self.native)
+        p.addItem(self.grid_curve)
+        self.feature_lines: list[pg.InfiniteLine] = []
+        self.feature_labels: list[pg.TextItem] = []
+        for feature in FEATURES:
+            colour = FEATURE_COLOURS[feature.kind]
+            for wavelength in feature.wavelengths:
+                line = pg.InfiniteLine(wavelength, angle=90, pen=pg.mkPen(*colour, 110, style=Qt.PenStyle.DashLine))
+                p.addItem(line, ignoreBounds=True)
+                self.feature_lines.append(line)
+            label = pg.TextItem(feature.label, color=colour, anchor=(0.5, 0))
+            p.addItem(label, ignoreBounds=True)
+            self.feature_labels.append(label)
+        self.cross_v = pg.InfiniteLine(angle=90, pen=pg.mkPen(150, 150, 150))
+        self.cross_h = pg.InfiniteLine(angle=0, pen=pg.mkPen(150, 150, 150))
+        for line in (self.cross_v, self.cross_h):
+            p.addItem(line, ignoreBounds=True)
+            line.setVisible(False)
+
+    def _layout(self) -> None:
+        self.mode.addItems([LINEAR, LOG])
+        reset = QPushButton("Reset view")
+        reset.clicked.connect(self.reset_view)
+        bar = QHBoxLayout()
+        bar.addWidget(self.title, 1)
+        for widget in (self.mode, QLabel("Smooth"), self.smoothing, self.show_features, reset):
+            bar.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot_widget, 1)
+        footer = QHBoxLayout()
+        footer.addWidget(self.readout, 1)
+        footer.addWidget(QLabel(LEGEND))
+        layout.addLayout(footer)
+
+    def _connect(self) -> None:
+        self.mode.currentTextChanged.connect(self._on_display_option_changed)
+        self.smoothing.valueChanged.connect(self._on_display_option_changed)
+        self.show_features.toggled.connect(self._on_display_option_changed)
+        self.plot_item.getViewBox().sigRangeChanged.connect(self._place_feature_labels)
+        self.plot_item.getViewBox().sigResized.connect(self._place_feature_labels)
+        self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.catalog.selectionChanged.connect(self._on_selection_changed)
+        self.catalog.spectrumReady.connect(self._on_spectrum_ready)
+
+    # -- settings -----------------------------------------------------------------------------
+
+    @property
+    def log_scaled(self) -> bool:
+        return self.mode.currentText() == LOG
+
+    def set_options(self, log_scaled: bool | None = None, smoothing: int | None = None, features: bool | None = None) -> None:
+        with QSignalBlocker(self.mode), QSignalBlocker(self.smoothing), QSignalBlocker(self.show_features):
+            if log_scaled is not None:
+                self.mode.setCurrentText(LOG if log_scaled else LINEAR)
+            if smoothing is not None:
+                self.smoothing.setValue(int(smoothing))
+            if features is not None:
+                self.show_features.setChecked(bool(features))
+        self._redraw()
+
+    def _on_display_option_changed(self, *args) -> None:
+        self._redraw()
+        self.settingsChanged.emit()
+
+    # -- following the catalog ----------------------------------------------------------------
+
+    def _on_selection_changed(self, row: int) -> None:
+        if row < 0:
+            self.show_spectrum(None, "No star selected")
+        else:
+            self.title.setText(f"Loading {self.catalog.frame.at[row, 'source']}…")
+
+    def _on_spectrum_ready(self, row: int, spectrum: Spectrum | None, reason: str) -> None:
+        if row == self.catalog.current:
+            self.show_spectrum(spectrum, reason)
+
+    def show_spectrum(self, spectrum: Spectrum | None, reason: str = "") -> None:
+        self.spectrum = spectrum
+        self.view = spectrum_view(spectrum) if spectrum is not None else None
+        if spectrum is None:
+            self.title.setText(reason or "No spectrum")
+        else:
+            where = f" [{spectrum.meta.hdu}]" if spectrum.meta.hdu else ""
+            self.title.setText(f"<b>{spectrum.label}</b> — {spectrum.meta.file_format}{where}")
+        self._redraw()
+        self.reset_view()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        v = self.view
+        if v is None:
+            for item in (self.native, self.grid_curve, self.band_low, self.band_high):
+                item.setData([], [])
+            self.mask_bars.setOpts(x0=[], x1=[], y0=[], height=[])
+            for region in self.outside_regions:
+                region.setVisible(False)
+            self._place_feature_labels()
+            return
+        width = self.smoothing.value()
+        flux, low, high = v.flux, v.flux - v.error, v.flux + v.error
+        grid_values = v.network_input if self.log_scaled else v.grid_flux
+        if self.log_scaled:
+            flux, low, high = log_flux(flux), log_flux(low), log_flux(high)
+        self.plot_item.setLabel("left", "ln flux (network input)" if self.log_scaled else "flux")
+        self.native.setData(v.wavelength, smooth(flux, width))
+        self.band_low.setData(v.wavelength, np.nan_to_num(smooth(low, width), nan=0.0))
+        self.band_high.setData(v.wavelength, np.nan_to_num(smooth(high, width), nan=0.0))
+        if v.grid is not None:
+            self.grid_curve.setData(v.grid, smooth(grid_values, width))
+        else:
+            self.grid_curve.setData([], [])
+        self._draw_shading(flux, grid_values)
+        self._place_feature_labels()
+
+    def _draw_shading(self, flux: np.ndarray, grid_values: np.ndarray | None) -> None:
+        values = np.concatenate([flux[np.isfinite(flux)], grid_values[np.isfinite(grid_values)] if grid_values is not None else []])
+        lo, hi = (np.percentile(values, [0.5, 99.5]) if len(values) else (0.0, 1.0))
+        pad = (hi - lo) * 2 + 1e-9
+        masked = self.view.masked_ranges()
+        self.mask_bars.setOpts(
+            x0=[a for a, _ in masked], x1=[b for _, b in masked], y0=np.full(len(masked), lo - pad), height=np.full(len(masked), hi - lo + 2 * pad)
+        )
+        outside = self.view.outside_ranges()
+        for region, extent in zip(self.outside_regions, outside + [None] * 2):
+            region.setVisible(extent is not None)
+            if extent is not None:
+                region.setRegion(extent)
+
+    def reset_view(self) -> None:
+        v = self.view
+        if v is None:
+            return
+        finite = v.wavelength[np.isfinite(v.flux)]
+        lo, hi = (finite.min(), finite.max()) if len(finite) else (GRID_START, GRID_STOP)
+        if v.grid is not None:
+            lo, hi = min(lo, GRID_START), max(hi, GRID_STOP)
+        flux = log_flux(v.flux) if self.log_scaled else v.flux
+        shown = np.concatenate([flux[np.isfinite(flux)], (v.network_input if self.log_scaled else v.grid_flux) if v.grid is not None else []])
+        y_lo, y_hi = np.percentile(shown, [0.2, 99.8]) if len(shown) else (0.0, 1.0)
+        span = (y_hi - y_lo) or 1.0
+        self.plot_item.getViewBox().setRange(xRange=(lo, hi), yRange=(y_lo - 0.05 * span, y_hi + 0.25 * span), padding=0.01)
+
+    def _place_feature_labels(self, *args) -> None:
+        """Put visible labels at the top of the view, in rows so that none overlap at this zoom."""
+        show = self.show_features.isChecked() and self.view is not None and self.view.grid is not None
+        for line in self.feature_lines:
+            line.setVisible(show)
+        if not show:
+            for label in self.feature_labels:
+                label.setVisible(False)
+            return
+        box = self.plot_item.getViewBox()
+        (x0, x1), (y0, y1) = box.viewRange()
+        px_w, px_h = box.viewPixelSize()
+        metrics = QFontMetricsF(self.feature_labels[0].textItem.font())
+        inside = [i for i, f in enumerate(FEATURES) if x0 <= f.centre <= x1]
+        centres = [(FEATURES[i].centre - x0) / px_w for i in inside]
+        widths = [metrics.horizontalAdvance(FEATURES[i].label) + 4 for i in inside]
+        rows = stack_labels(centres, widths)
+        line_height = (metrics.height() + 2) * px_h
+        top = y1 if not box.yInverted() else y0
+        for label in self.feature_labels:
+            label.setVisible(False)
+        for i, row in zip(inside, rows):
+            self.feature_labels[i].setPos(FEATURES[i].centre, top - row * line_height)
+            self.feature_labels[i].setVisible(True)
+        self.label_rows = dict(zip(inside, rows))
+
+    # -- crosshair ----------------------------------------------------------------------------
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        box = self.plot_item.getViewBox()
+        inside = box.sceneBoundingRect().contains(scene_pos) and self.view is not None
+        self.cross_v.setVisible(inside)
+        self.cross_h.setVisible(inside)
+        if not inside:
+            return
+        point = box.mapSceneToView(scene_pos)
+        self.cross_v.setPos(point.x())
+        self.cross_h.setPos(point.y())
+        self.readout.setText(self.readout_text(point.x(), point.y()))
+
+    def readout_text(self, wavelength: float, y: float) -> str:
+        text = f"λ = {wavelength:,.1f} Å   cursor = {y:.4g}"
+        x, values = self.native.getData()
+        if x is not None and len(x) and x[0] <= wavelength <= x[-1]:
+            text += f"   native = {np.interp(wavelength, x, values):.4g}"
+        gx, gvalues = self.grid_curve.getData()
+        if gx is not None and len(gx) and gx[0] <= wavelength <= gx[-1]:
+            text += f"   grid = {np.interp(wavelength, gx, gvalues):.4g}"
+        return text

@@ -1,0 +1,76 @@
+"""The plain-Python work behind the GUI: batch ramp, streaming predictions, failures as rows, cache, SAMP."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bossnet_gui.catalog.session import SessionStore
+from bossnet_gui.gui.workers import NO_MODEL, Throughput, batch_sizes, broadcast_table, expand_paths, predict_files
+from bossnet_gui.model.predictor import OK
+from tests.gui.conftest import lamost_files
+
+
+def test_batches_start_small_then_use_the_batch_size():
+    sizes = batch_sizes(16)
+    assert [next(sizes) for _ in range(5)] == [1, 4, 16, 16, 16]
+    sizes = batch_sizes(3)
+    assert [next(sizes) for _ in range(3)] == [1, 3, 3]
+
+
+def test_predictions_stream_per_batch_with_failures_as_rows(tiny_model, spectra_folder):
+    files = expand_paths([spectra_folder])
+    assert len(files) == 9 and all(f.startswith("/") for f in files)
+    batches = list(predict_files(files, tiny_model, draws=2, batch_size=4))
+    assert [len(b) for b in batches] == [1, 4, 4]
+    frame = __import__("pandas").concat([b.frame for b in batches], ignore_index=True)
+    reasons = dict(zip(frame["source"].map(lambda s: s.rsplit("/", 1)[1]), frame["status"]))
+    assert "empty" in reasons["empty.fits"] and reasons["not_fits.fits"] != OK
+    assert sum(s == OK for s in frame["status"]) == 7
+    assert frame.loc[frame["status"] == OK, "Teff"].between(1000, 100_000).all()
+    spectra = [s for b in batches for s in b.spectra]
+    assert sum(s is not None for s in spectra) == 7
+
+
+def test_stopping_the_generator_is_the_cancel(tiny_model):
+    run = predict_files([str(p) for p in lamost_files(12)], tiny_model, draws=1, batch_size=4)
+    first = next(run)
+    run.close()  # what GeneratorWorker.quit() amounts to: nothing runs after the yield
+    assert len(first) == 1
+
+
+def test_without_a_model_rows_say_why(spectra_folder):
+    import pandas as pd
+
+    frame = pd.concat([b.frame for b in predict_files(expand_paths([spectra_folder]), None, batch_size=20)])
+    assert (frame["status"] == NO_MODEL).sum() == 7
+    assert frame["id"].str.len().gt(0).sum() >= 6  # identity from the files is still there
+
+
+def test_stored_results_come_back_without_reading(tmp_path, tiny_model):
+    store = SessionStore(tmp_path / "s.sqlite")
+    files = [str(p) for p in lamost_files(3)]
+    fresh = [b for b in predict_files(files, tiny_model, draws=2, store=store)]
+    again = list(predict_files(files, tiny_model, draws=2, store=store))
+    assert len(again) == 1 and again[0].from_cache
+    assert sorted(again[0].frame["Teff"]) == pytest.approx(sorted(t for b in fresh for t in b.frame["Teff"]))
+    assert len(list(predict_files(files, tiny_model, draws=3, store=store))) == 2  # other draws: predicted again
+
+
+def test_throughput_rate_and_time_left():
+    t = Throughput()
+    t.start(100, now=0.0)
+    assert math.isnan(t.seconds_left(0.0))
+    t.add(10, now=2.0)
+    assert t.rate(2.0) == pytest.approx(5.0) and t.seconds_left(2.0) == pytest.approx(18.0)
+    assert t.first_done == pytest.approx(2.0)
+
+
+def test_samp_without_a_hub_reports_and_never_raises(tmp_path, monkeypatch):
+    import pandas as pd
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("SAMP_HUB", raising=False)
+    message = broadcast_table(pd.DataFrame({"source": ["a"], "Teff": [5000.0]}), {})
+    assert "hub" in message.lower() or "samp" in message.lower()
