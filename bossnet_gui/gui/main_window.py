@@ -321,8 +321,11 @@ class MainWindow(QMainWindow):
             broadcast_table,
             self.rows_for("filtered").reset_index(drop=True),
             export_meta(self.runner.model, run.draws, run.seed),
-            _connect={"returned": lambda text: self.statusBar().showMessage(text, 10000), "errored": lambda e: self.messages.notify(f"SAMP: {e}")},
+            _connect={"returned": self._on_broadcast_done, "errored": self._on_export_failed},
         )
+
+    def _on_broadcast_done(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
 
     def _on_shortcuts(self) -> None:
         lines = [f"{a.text()}: {', '.join(s.toString() for s in a.shortcuts())}" for a in self.vet_actions.actions() if a is not None and a.shortcuts()]

@@ -63,18 +63,21 @@ class SpectrumCache(QObject):
         if key in self._loading:
             return
         self._loading.add(key)
-        create_worker(
-            read_spectrum,
-            *key,
-            _connect={"returned": lambda s, k=key: self._on_read(k, s, ""), "errored": lambda e, k=key: self._on_read(k, None, _reason(e))},
-        )
+        create_worker(read_for, key, _connect={"returned": self._on_read})  # a bound slot: dropped if the cache is deleted
 
-    def _on_read(self, key: Key, spectrum: Spectrum | None, reason: str) -> None:
+    def _on_read(self, result: tuple[Key, Spectrum | None, str]) -> None:
+        key, spectrum, reason = result
         self._loading.discard(key)
         if spectrum is not None:
             self.put(spectrum)
         self.loaded.emit(key, spectrum, reason)
 
 
-def _reason(error: Exception) -> str:
-    return error.reason if isinstance(error, SpectrumReadError) else f"{type(error).__name__}: {error}"
+def read_for(key: Key) -> tuple[Key, Spectrum | None, str]:
+    """(key, spectrum, "") or (key, None, reason); never raises."""
+    try:
+        return key, read_spectrum(*key), ""
+    except SpectrumReadError as error:
+        return key, None, error.reason
+    except Exception as error:  # a reader bug must not take the window down
+        return key, None, f"{type(error).__name__}: {error}"
