@@ -141,16 +141,21 @@ def _apstar_meta(header: fits.Header, path: str, single_visit: bool) -> Spectrum
         "starflag": header_value(h, "STARFLAG"),
         "single_visit_layout": single_visit,
     }
+    return _apogee_meta(h, path, "1" if single_visit else "1 row 0", "APOGEE apStar", extra)
+
+
+def _apogee_meta(headers: list, path: str, hdu: str, file_format: str, extra: dict) -> SpectrumMeta:
+    """Metadata common to the APOGEE products; ``extra`` entries that are None are dropped."""
     return SpectrumMeta(
         source=str(path),
-        hdu="1" if single_visit else "1 row 0",
-        object_id=str(header_value(h, "OBJID", "APOGEE_ID", default="")),
-        ra=header_float(h, "RA"),
-        dec=header_float(h, "DEC"),
-        snr=header_float(h, "SNR"),
+        hdu=hdu,
+        object_id=str(header_value(headers, "APOGEE_ID", "OBJID", "OBJ", default="")),
+        ra=header_float(headers, "RA"),
+        dec=header_float(headers, "DEC"),
+        snr=header_float(headers, "SNR"),
         instrument="APOGEE",
         survey="SDSS APOGEE",
-        file_format="APOGEE apStar",
+        file_format=file_format,
         domain=APOGEE,
         extra={k: v for k, v in extra.items() if v is not None},
     )
@@ -164,19 +169,7 @@ def read_aspcapstar(hdul: fits.HDUList, path: str) -> list[Spectrum]:
     table = hdul[4]
     row = {name.upper(): table.data[name][0] for name in table.columns.names}
     sources = [row, hdul[0].header]
-    meta = SpectrumMeta(
-        source=str(path),
-        hdu="1",
-        object_id=str(header_value(sources, "APOGEE_ID", "OBJ", "OBJID", default="")),
-        ra=header_float(sources, "RA"),
-        dec=header_float(sources, "DEC"),
-        snr=header_float(sources, "SNR"),
-        instrument="APOGEE",
-        survey="SDSS APOGEE",
-        file_format="APOGEE aspcapStar",
-        domain=APOGEE,
-        extra={"continuum_normalised": True, **_aspcap_parameters(row, table.header)},
-    )
+    meta = _apogee_meta(sources, path, "1", "APOGEE aspcapStar", {"continuum_normalised": True, **_aspcap_parameters(row, table.header)})
     wavelength = _header_grid(hdul[1].header, len(flux))
     bad = _unusable(flux, error, None) | ~(error > 0)
     return [spectrum_from_error(wavelength, _finite_or_zero(flux), _finite_or_zero(error), meta, bad_pixels=bad)]
@@ -277,19 +270,7 @@ def _apvisit_meta(hdul: fits.HDUList, path: str) -> SpectrumMeta:
         "starflag": header_value(headers, "STARFLAG"),
         "rest_frame": False,
     }
-    return SpectrumMeta(
-        source=str(path),
-        hdu="1-4 (3 chips)",
-        object_id=str(header_value(headers, "OBJID", "APOGEE_ID", default="")),
-        ra=header_float(headers, "RA"),
-        dec=header_float(headers, "DEC"),
-        snr=header_float(headers, "SNR"),
-        instrument="APOGEE",
-        survey="SDSS APOGEE",
-        file_format="APOGEE apVisit",
-        domain=APOGEE,
-        extra={k: v for k, v in extra.items() if v is not None},
-    )
+    return _apogee_meta(headers, path, "1-4 (3 chips)", "APOGEE apVisit", extra)
 
 
 def _visit_table(hdul: fits.HDUList) -> list[dict]:
