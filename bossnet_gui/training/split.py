@@ -1,0 +1,90 @@
+"""Train / validation / test split by star, before any augmentation, recorded as a CSV.
+
+A star observed by several libraries (MILES and STELIB share ~100 stars) is one unit, so no
+test star has a sibling spectrum in training. The split is stratified in Teff so that the
+rare hot and cool stars reach every part; white dwarfs and hot subdwarfs are held out of all
+three as the out-of-distribution set, and spectra without a Teff label are not used.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from .library import LABELS, LAMOST, STAR, LabelledStar
+
+TRAIN, VALIDATION, TEST, OOD, UNUSED = "train", "validation", "test", "ood", "unused"
+LIBRARY_FRACTIONS = {VALIDATION: 0.15, TEST: 0.15}
+LAMOST_FRACTIONS = {VALIDATION: 0.2, TEST: 0.4}  # keep enough genuine survey spectra to test on
+TEFF_STRATA = 8
+
+
+def _role(stars: list[LabelledStar]) -> str | None:
+    """OOD / UNUSED for a whole star, or None when it takes part in the split."""
+    if any(s.kind != STAR for s in stars):
+        return OOD
+    if not any(s.has_teff for s in stars):
+        return UNUSED
+    return None
+
+
+def split_by_star(stars: list[LabelledStar], seed: int = 0) -> dict[str, str]:
+    """spectrum_id -> train / validation / test / ood / unused, deterministic for a seed."""
+    groups: dict[str, list[LabelledStar]] = defaultdict(list)
+    for star in stars:
+        groups[star.star].append(star)
+    assignment: dict[str, str] = {}
+    strata: dict[tuple, list[str]] = defaultdict(list)
+    log_teff = {key: np.nanmean([s.labels[LABELS.index("logTeff")] for s in members]) for key, members in groups.items()}
+    candidates = sorted(k for k, members in groups.items() if _role(members) is None)
+    edges = np.quantile([log_teff[k] for k in candidates], np.linspace(0, 1, TEFF_STRATA + 1)[1:-1])
+    for key in sorted(groups):
+        role = _role(groups[key])
+        if role is not None:
+            assignment[key] = role
+            continue
+        survey = groups[key][0].library == LAMOST
+        strata[(survey, int(np.searchsorted(edges, log_teff[key])))].append(key)
+    rng = np.random.default_rng(seed)
+    for (survey, _), keys in sorted(strata.items()):
+        fractions = LAMOST_FRACTIONS if survey else LIBRARY_FRACTIONS
+        order = [keys[i] for i in rng.permutation(len(keys))]
+        n_val = int(round(fractions[VALIDATION] * len(order)))
+        n_test = int(round(fractions[TEST] * len(order)))
+        for i, key in enumerate(order):
+            assignment[key] = VALIDATION if i < n_val else TEST if i < n_val + n_test else TRAIN
+    return {s.spectrum_id: assignment[s.star] for s in stars}
+
+
+def write_split(path: str | Path, stars: list[LabelledStar], split: dict[str, str]) -> None:
+    """One row per spectrum: id, star, library, split, kind, spectral type, labels."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["spectrum_id", "star", "library", "split", "kind", "spectral_type", "teff", "logg", "feh", "rv"])
+        for s in stars:
+            labels = dict(zip(LABELS, s.labels))
+            teff = 10 ** labels["logTeff"] if np.isfinite(labels["logTeff"]) else np.nan
+            row = [s.spectrum_id, s.star, s.library, split[s.spectrum_id], s.kind, s.spectral_type]
+            writer.writerow(row + [_fmt(teff, 0), _fmt(labels["logg"], 3), _fmt(labels["FeH"], 3), _fmt(labels["rv"], 2)])
+
+
+def read_split(path: str | Path) -> dict[str, str]:
+    with open(path, newline="") as fh:
+        return {row["spectrum_id"]: row["split"] for row in csv.DictReader(fh)}
+
+
+def _fmt(value: float, digits: int) -> str:
+    return "" if not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def counts(split: dict[str, str], stars: list[LabelledStar]) -> dict[str, dict[str, int]]:
+    """Per split, spectra per library (for the model's metadata)."""
+    table: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for s in stars:
+        table[split[s.spectrum_id]][s.library] += 1
+    return {k: dict(v) for k, v in sorted(table.items())}

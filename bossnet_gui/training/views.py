@@ -1,0 +1,101 @@
+"""Simulated observations of labelled stars, turned into network inputs by the Predictor's own code.
+
+A "view" is one simulated survey spectrum of one star under drawn ``Conditions``. Its network
+input comes from ``Predictor._prepare`` (resampling onto the 3800-8900 Å grid, log scaling and
+the coverage channel), exactly as at inference, so training never sees an input that a real
+file would not produce.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..model.network import BossNet
+from ..model.predictor import Predictor
+from ..model.weights import LoadedModel
+from ..preprocess import GRID_SIZE
+from ..spectrum import OPTICAL, Spectrum, SpectrumMeta
+from .library import LABELS, LAMOST, LabelledStar
+from .simulate import Augmentation, Conditions, Template, broaden_to_survey, observe_spectrum, observe_template
+
+RV = LABELS.index("rv")
+
+
+@dataclass(frozen=True)
+class LabelScaling:
+    """Label normalisation: network output = (label - mean) / std, per column."""
+
+    mean: np.ndarray  # (4,)
+    std: np.ndarray  # (4,)
+
+    @classmethod
+    def from_labels(cls, labels: np.ndarray, rv_std: float) -> "LabelScaling":
+        mean, std = np.nanmean(labels, axis=0), np.nanstd(labels, axis=0)
+        mean[RV], std[RV] = 0.0, rv_std  # RV labels are the injected shifts, centred on 0
+        return cls(mean, std)
+
+    def normalise(self, labels: np.ndarray) -> np.ndarray:
+        return (labels - self.mean) / self.std
+
+    def as_stats(self) -> dict[str, tuple[float, float]]:
+        return {name: (float(m), float(s)) for name, m, s in zip(LABELS, self.mean, self.std)}
+
+
+@dataclass
+class Batch:
+    inputs: torch.Tensor  # (B, C, 3900)
+    labels: np.ndarray  # (B, 4) physical, NaN = unknown
+    conditions: list[Conditions]
+    spectra: list[Spectrum]
+
+
+class ViewMaker:
+    """Simulates views of stars and prepares them as the Predictor would."""
+
+    def __init__(self, stars: list[LabelledStar], args_network: BossNet, augmentation: Augmentation = Augmentation()):
+        self.stars = stars
+        self.augmentation = augmentation
+        self.templates: list[Template | None] = [
+            None if s.observed is not None else broaden_to_survey(s.wavelength, s.flux, s.fwhm) for s in stars
+        ]
+        # only the pre-processing of this Predictor is used; its network is never run here
+        model = LoadedModel("training", args_network, LABELS, {c: (0.0, 1.0) for c in LABELS}, OPTICAL, GRID_SIZE, "", "")
+        self.predictor = Predictor(model)
+
+    def conditions(self, index: int, rng: np.random.Generator, **fixed) -> Conditions:
+        """Draw conditions; a survey spectrum keeps its own survey and noise."""
+        if self.stars[index].observed is not None:
+            fixed.setdefault("survey", LAMOST)
+        return self.augmentation.draw(rng, **fixed)
+
+    def view(self, index: int, conditions: Conditions, rng: np.random.Generator, tag: str) -> Spectrum:
+        star = self.stars[index]
+        meta = SpectrumMeta(
+            source=f"simulated/{star.spectrum_id.replace(' ', '_')}/{tag}",
+            object_id=star.spectrum_id,
+            instrument=conditions.survey,
+            survey="simulated",
+            file_format="simulation",
+        )
+        template = self.templates[index]
+        if template is not None:
+            return observe_template(template, conditions, rng, meta)
+        return observe_spectrum(star.observed, conditions, rng, meta)
+
+    def labels(self, index: int, conditions: Conditions) -> np.ndarray:
+        labels = self.stars[index].labels.copy()
+        labels[RV] = labels[RV] + conditions.rv
+        return labels
+
+    def inputs(self, spectra: list[Spectrum]) -> torch.Tensor:
+        point, _, _ = self.predictor._prepare(spectra, draws=0, seed=0)
+        return point[0]
+
+    def batch(self, indices, rng: np.random.Generator, tag: str = "train", **fixed) -> Batch:
+        conditions = [self.conditions(i, rng, **fixed) for i in indices]
+        spectra = [self.view(i, c, rng, f"{tag}{n}") for n, (i, c) in enumerate(zip(indices, conditions))]
+        labels = np.array([self.labels(i, c) for i, c in zip(indices, conditions)])
+        return Batch(self.inputs(spectra), labels, conditions, spectra)
