@@ -14,6 +14,34 @@ Opens the given spectra files, folders (searched recursively) or list files; wit
 the bundled demo set. Drag more files onto the window, or use File > Open."""
 
 
+GIL_SWITCH_S = 0.0005  # Python's default is 5 ms
+
+
+def tune_for_responsiveness() -> tuple[float, int]:
+    """Keep the GUI thread quick while a worker predicts; returns the previous settings.
+
+    * Python's GIL switch interval drops from 5 ms to 0.5 ms: pyqtgraph paints through Python, and
+      with a worker thread running Python (FITS parsing, pre-processing) each hand-over of the GIL
+      waited up to 5 ms; a spectrum repaint measured 48 ms instead of 12 ms.
+    * torch uses one core fewer than the machine has, so the GUI thread keeps a core.
+    """
+    import os
+
+    import torch
+
+    previous = (sys.getswitchinterval(), torch.get_num_threads())
+    sys.setswitchinterval(GIL_SWITCH_S)
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    return previous
+
+
+def restore_tuning(previous: tuple[float, int]) -> None:
+    import torch
+
+    sys.setswitchinterval(previous[0])
+    torch.set_num_threads(previous[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if any(a in ("-h", "--help") for a in argv):
@@ -32,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if ICON.is_file():
         app.setWindowIcon(QIcon(str(ICON)))
     QThreadPool.globalInstance().setMaxThreadCount(max(4, QThreadPool.globalInstance().maxThreadCount()))
+    tune_for_responsiveness()
     window = MainWindow()
     window.show()
     window.start(argv or None)

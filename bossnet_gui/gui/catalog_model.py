@@ -6,7 +6,8 @@ selection, viewers subscribe", expressed as Qt signals).
 
 Row numbers are stable for the life of a catalog: a file opened gets one ``queued`` row at once;
 its first spectrum's result replaces that row in place, further spectra of the same file are
-appended. Rows are never removed except by ``clear``.
+appended. Rows are never removed except by ``clear``. The rows live in a ``ColumnStore`` (NumPy
+arrays changed in place); ``frame`` is the catalog DataFrame, built when asked.
 """
 
 from __future__ import annotations
@@ -19,18 +20,16 @@ import numpy as np
 import pandas as pd
 from PySide6.QtCore import QObject, Signal
 
-from ..catalog.export import TEXT_COLUMNS
 from ..catalog.session import SessionStore
-from ..catalog.table import USER_FLAGS, all_columns
+from ..catalog.table import USER_FLAGS
 from ..model.predictor import OK
 from ..spectrum import Spectrum
+from .column_store import COLUMNS, ColumnStore, as_arrays, conform
 from .spectrum_cache import SpectrumCache
 
-COLUMNS = all_columns(1)  # always with the _median/_err columns (NaN when run without draws)
-BOOL_COLUMNS = ("flag_warn", "flag_bad", "flag_vet")
-INT_COLUMNS = ("result_flags",)
 QUEUED = "queued"
 CANCELLED = "cancelled before prediction"
+__all__ = ["CANCELLED", "COLUMNS", "QUEUED", "CatalogModel", "RowFilter", "conform", "queued_rows", "row_state"]
 
 
 def row_state(status: str) -> str:
@@ -38,24 +37,6 @@ def row_state(status: str) -> str:
     if status == QUEUED:
         return "queued"
     return "predicted" if status == OK else "failed"
-
-
-def conform(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with exactly the catalog columns, in order, with their dtypes (missing ones filled)."""
-    n = len(frame)
-    columns = {}
-    for name in COLUMNS:
-        present = name in frame.columns
-        if name in TEXT_COLUMNS:
-            values = frame[name].fillna("").astype(str).to_numpy(dtype=object) if present else np.full(n, "", dtype=object)
-            columns[name] = pd.array(values, dtype=str)
-        elif name in BOOL_COLUMNS:
-            columns[name] = frame[name].fillna(False).astype(bool).to_numpy() if present else np.zeros(n, dtype=bool)
-        elif name in INT_COLUMNS:
-            columns[name] = frame[name].fillna(0).astype(np.int64).to_numpy() if present else np.zeros(n, dtype=np.int64)
-        else:
-            columns[name] = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float) if present else np.full(n, np.nan)
-    return pd.DataFrame(columns)
 
 
 def queued_rows(sources: Sequence[str]) -> pd.DataFrame:
@@ -89,43 +70,52 @@ class CatalogModel(QObject):
     def __init__(self, store: SessionStore | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.store = store
-        self.frame = queued_rows([])
+        self.cells = ColumnStore()
         self.current = -1
         self.selected_rows = np.empty(0, dtype=int)
         self.subset: np.ndarray | None = None
         self.filter = RowFilter()
         self.visible = np.empty(0, dtype=bool)
         self._queued: dict[str, int] = {}  # file -> its queued row
-        self._rows: dict[tuple[str, str], int] = {}  # (file, hdu) -> row with a result
+        self._keyed: dict[tuple[str, str], int] = {}  # (file, hdu) -> row with a result
         self.spectra = SpectrumCache(self)
         self.spectra.loaded.connect(self._on_spectrum_loaded)
-        if store is not None and store.warning:
-            self.message.emit(store.warning)  # nobody listens yet; main window re-reads store.warning
 
     # -- reading ------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return len(self.cells)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The catalog as a DataFrame (published column names); do not modify it."""
+        return self.cells.frame()
+
+    def column(self, name: str) -> np.ndarray:
+        return self.cells.column(name)
+
+    def value(self, row: int, name: str):
+        return self.cells.value(row, name)
 
     def key(self, row: int) -> tuple[str, str]:
-        return str(self.frame.at[row, "source"]), str(self.frame.at[row, "hdu"])
+        return str(self.cells.value(row, "source")), str(self.cells.value(row, "hdu"))
 
     def record(self, row: int) -> dict:
-        return self.frame.iloc[row].to_dict()
+        return self.cells.record(row)
 
     def sources(self) -> list[str]:
-        return list(dict.fromkeys(self.frame["source"]))
+        return list(dict.fromkeys(self.column("source")))
 
     def states(self) -> np.ndarray:
-        status = self.frame["status"].to_numpy(dtype=object)
+        status = self.column("status")
         return np.where(status == QUEUED, "queued", np.where(status == OK, "predicted", "failed"))
 
     def predicted(self) -> np.ndarray:
-        return (self.frame["status"] == OK).to_numpy()
+        return self.column("status") == OK
 
     def flagged(self) -> np.ndarray:
         """Predicted rows with any automatic flag."""
-        return self.predicted() & (self.frame["result_flags"].to_numpy() != 0)
+        return self.predicted() & (self.column("result_flags") != 0)
 
     def queued_sources(self) -> list[str]:
         return list(self._queued)
@@ -134,54 +124,53 @@ class CatalogModel(QObject):
 
     def add_files(self, sources: Iterable[str]) -> list[str]:
         """One queued row per file not already in the catalog; returns the files added."""
-        known = set(self._queued) | {source for source, _ in self._rows}
+        known = set(self._queued) | {source for source, _ in self._keyed}
         new = [s for s in dict.fromkeys(str(s) for s in sources) if s not in known]
         if new:
-            first = len(self.frame)
-            self.frame = pd.concat([self.frame, queued_rows(new)], ignore_index=True)
+            first = self.cells.append(as_arrays(queued_rows(new)))
             self._queued.update({s: first + i for i, s in enumerate(new)})
-            self._after_rows_added(first)
+            self._update_visible()
+            self.rowsAppended.emit(first, len(self) - 1)
         return new
 
     def apply_results(self, results: pd.DataFrame, spectra: Sequence[Spectrum | None] = ()) -> np.ndarray:
         """Put result rows in place (replacing queued rows of their files); returns their row numbers."""
-        results = conform(results).reset_index(drop=True)
-        self._restore_vetting(results)
+        arrays = as_arrays(results)
+        self._restore_vetting(arrays)
         for spectrum in spectra:
             if spectrum is not None:
                 self.spectra.put(spectrum)
-        targets, appended = self._target_rows(results)
-        first_new = len(self.frame)
-        in_place = targets >= 0
-        if in_place.any():
-            self._assign(targets[in_place], results[in_place])
+        targets, appended = self._target_rows(arrays)
+        in_place = np.flatnonzero(targets >= 0)
+        if len(in_place):
+            self._keep_vetting(targets[in_place], arrays, in_place)
+            self.cells.assign(targets[in_place], {name: values[in_place] for name, values in arrays.items()})
+        first_new = len(self)
         if appended:
-            extra = results.iloc[appended]
-            self.frame = pd.concat([self.frame, extra], ignore_index=True)
-            targets[appended] = np.arange(first_new, first_new + len(appended))
-        for (source, hdu), row in zip(zip(results["source"], results["hdu"]), targets):
-            self._rows[(str(source), str(hdu))] = int(row)
+            targets[appended] = self.cells.append({name: values[appended] for name, values in arrays.items()}) + np.arange(len(appended))
+        for source, hdu, row in zip(arrays["source"], arrays["hdu"], targets):
+            self._keyed[(source, hdu)] = int(row)
         self._update_visible()
-        if in_place.any():
+        if len(in_place):
             self.rowsChanged.emit(np.sort(targets[in_place]))
         if appended:
-            self.rowsAppended.emit(first_new, len(self.frame) - 1)
+            self.rowsAppended.emit(first_new, len(self) - 1)
         if self.current in targets:
             self.spectra.request(self.key(self.current))
         return targets
 
     def mark_unfinished(self, sources: Iterable[str], status: str = CANCELLED) -> None:
         """Queued rows of these files get a status saying why they were not predicted."""
-        rows = np.array(sorted(self._queued.pop(s) for s in sources if s in self._queued), dtype=int)
+        rows = np.array(sorted(self._queued.pop(s) for s in list(sources) if s in self._queued), dtype=int)
         if len(rows):
-            self.frame.iloc[rows, self.frame.columns.get_loc("status")] = status
+            self.cells.set(rows, "status", status)
             self._update_visible()
             self.rowsChanged.emit(rows)
 
     def clear(self) -> None:
-        self.frame = queued_rows([])
+        self.cells.clear()
         self._queued.clear()
-        self._rows.clear()
+        self._keyed.clear()
         self.current = -1
         self.selected_rows = np.empty(0, dtype=int)
         self.subset = None
@@ -189,46 +178,37 @@ class CatalogModel(QObject):
         self.rowsCleared.emit()
         self.selectionChanged.emit(-1)
 
-    def _after_rows_added(self, first: int) -> None:
-        self._update_visible()
-        self.rowsAppended.emit(first, len(self.frame) - 1)
-
-    def _target_rows(self, results: pd.DataFrame) -> tuple[np.ndarray, list[int]]:
-        targets = np.full(len(results), -1, dtype=int)
+    def _target_rows(self, arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, list[int]]:
+        targets = np.full(len(arrays["source"]), -1, dtype=int)
         appended = []
-        for i, (source, hdu) in enumerate(zip(results["source"], results["hdu"])):
-            key = (str(source), str(hdu))
-            if key in self._rows:
-                targets[i] = self._rows[key]
+        for i, key in enumerate(zip(arrays["source"], arrays["hdu"])):
+            if key in self._keyed:
+                targets[i] = self._keyed[key]
             elif key[0] in self._queued:
                 targets[i] = self._queued.pop(key[0])
             else:
                 appended.append(i)
         return targets, appended
 
-    def _assign(self, rows: np.ndarray, values: pd.DataFrame) -> None:
-        old_flag = self.frame["user_flag"].to_numpy(dtype=object)[rows]
-        old_note = self.frame["note"].to_numpy(dtype=object)[rows]
-        new_flag, new_note = values["user_flag"].to_numpy(dtype=object), values["note"].to_numpy(dtype=object)
-        values = values.assign(user_flag=np.where(new_flag == "", old_flag, new_flag), note=np.where(new_note == "", old_note, new_note))
-        for j, name in enumerate(COLUMNS):
-            self.frame.iloc[rows, j] = values[name].to_numpy()
+    def _keep_vetting(self, rows: np.ndarray, arrays: dict[str, np.ndarray], positions: np.ndarray) -> None:
+        """A re-predicted row keeps the verdict and note it had (the store may not have them)."""
+        for name in ("user_flag", "note"):
+            new = arrays[name][positions]
+            arrays[name][positions] = np.where(new == "", self.cells.column(name)[rows], new)
 
-    def _restore_vetting(self, results: pd.DataFrame) -> None:
-        if self.store is None or results.empty:
+    def _restore_vetting(self, arrays: dict[str, np.ndarray]) -> None:
+        if self.store is None or not len(arrays["source"]):
             return
-        keys = list(zip(results["source"].astype(str), results["hdu"].astype(str)))
+        keys = list(zip(arrays["source"], arrays["hdu"]))
         saved = self.store.vetting(keys)
-        if saved:
-            flags = [saved.get(k, ("", ""))[0] for k in keys]
-            notes = [saved.get(k, ("", ""))[1] for k in keys]
-            results["user_flag"] = pd.array(flags, dtype=str)
-            results["note"] = pd.array(notes, dtype=str)
+        for i, key in enumerate(keys):
+            if key in saved:
+                arrays["user_flag"][i], arrays["note"][i] = saved[key]
 
     # -- current star and selections ----------------------------------------------------------
 
     def set_current(self, row: int) -> None:
-        row = int(row) if 0 <= int(row) < len(self.frame) else -1
+        row = int(row) if 0 <= int(row) < len(self) else -1
         if row == self.current:
             return
         self.current = row
@@ -253,17 +233,17 @@ class CatalogModel(QObject):
         self.filterChanged.emit()
 
     def _update_visible(self) -> None:
-        n = len(self.frame)
+        n = len(self)
         visible = np.ones(n, dtype=bool)
         f = self.filter
         if f.flagged_only:
             visible &= self.flagged()
         if f.unvetted_only:
-            visible &= self.predicted() & (self.frame["user_flag"].to_numpy(dtype=object) == "")
+            visible &= self.predicted() & (self.column("user_flag") == "")
         if f.text:
-            names = self.frame["source"].map(lambda s: Path(s).name)
-            hit = self.frame["id"].str.contains(f.text, case=False, regex=False) | names.str.contains(f.text, case=False, regex=False)
-            visible &= hit.to_numpy(dtype=bool)
+            needle = f.text.lower()
+            ids, sources = self.column("id"), self.column("source")
+            visible &= np.fromiter((needle in i.lower() or needle in Path(s).name.lower() for i, s in zip(ids, sources)), dtype=bool, count=n)
         if self.subset is not None:
             in_subset = np.zeros(n, dtype=bool)
             in_subset[self.subset[self.subset < n]] = True
@@ -273,15 +253,15 @@ class CatalogModel(QObject):
     # -- vetting ------------------------------------------------------------------------------
 
     def set_vetting(self, row: int, user_flag: str | None = None, note: str | None = None) -> None:
-        """A person's verdict and/or note for one row: into the frame and the session store at once."""
-        if not 0 <= row < len(self.frame):
+        """A person's verdict and/or note for one row: into the catalog and the session store at once."""
+        if not 0 <= row < len(self):
             return
         if user_flag is not None and user_flag not in USER_FLAGS:
             raise ValueError(f"unknown user flag {user_flag!r}; one of {USER_FLAGS}")
         if user_flag is not None:
-            self.frame.iloc[row, self.frame.columns.get_loc("user_flag")] = user_flag
+            self.cells.set(row, "user_flag", user_flag)
         if note is not None:
-            self.frame.iloc[row, self.frame.columns.get_loc("note")] = note
+            self.cells.set(row, "note", note)
         if self.store is not None:
             source, hdu = self.key(row)
             self.store.set_vetting(source, hdu, user_flag=user_flag, note=note)

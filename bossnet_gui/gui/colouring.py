@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Callable
+
 import numpy as np
-import pandas as pd
 import pyqtgraph as pg
 from PySide6.QtGui import QBrush, QColor
 
@@ -47,11 +48,11 @@ class ColourScheme:
     def colour_map(self) -> pg.ColorMap:
         return pg.colormap.get(self.colormap)
 
-    def lut_index(self, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-        """Each row's brush index."""
+    def lut_index(self, column: Callable[[str], np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """Each row's brush index; ``column(name)`` gives a catalog column."""
         if self.categorical:
-            return CATEGORY_RULES[self.label](frame, rows)
-        values = frame[self.column].to_numpy(dtype=float)[rows]
+            return CATEGORY_RULES[self.label](column, rows)
+        values = np.asarray(column(self.column), dtype=float)[rows]
         lo, hi = self.limits
         with np.errstate(invalid="ignore"):
             scaled = np.clip((values - lo) / (hi - lo), 0.0, 1.0)
@@ -60,15 +61,15 @@ class ColourScheme:
         return index
 
 
-def _quality_category(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    bits = frame["result_flags"].to_numpy()[rows]
+def _quality_category(column, rows: np.ndarray) -> np.ndarray:
+    bits = column("result_flags")[rows]
     index = np.where(bits != 0, 1, 0)
     index = np.where(bits & mask_of(WARN), 2, index)
     return np.where(bits & mask_of(BAD), 3, index).astype(np.intp)
 
 
-def _user_flag_category(frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    flags = frame["user_flag"].to_numpy(dtype=object)[rows]
+def _user_flag_category(column, rows: np.ndarray) -> np.ndarray:
+    flags = column("user_flag")[rows]
     index = np.zeros(len(rows), dtype=np.intp)
     for i, name in enumerate(USER_FLAGS):
         index[flags == name] = i

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 
 from ..kiel import gap_zone, main_sequence, white_dwarf_sequence
+from .screen_text import ScreenLabel
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 TRAINING_COVERAGE = RESOURCES / "training_coverage.npz"
@@ -71,9 +72,9 @@ def _grey_lut() -> np.ndarray:
     return lut
 
 
-def backdrop_items() -> list[pg.GraphicsObject]:
+def backdrop_items() -> list:
     """Reference curves and labels, ready to add to a PlotItem (ignoring bounds)."""
-    items: list[pg.GraphicsObject] = []
+    items: list = []
     teff, logg = main_sequence()
     items.append(pg.PlotCurveItem(np.log10(teff), logg, pen=pg.mkPen(LINE, width=2, style=Qt.PenStyle.DashLine)))
     items.append(_label("ZAMS", np.log10(teff[len(teff) // 3]), logg[len(teff) // 3] - 0.4, LINE))
@@ -90,7 +91,7 @@ def backdrop_items() -> list[pg.GraphicsObject]:
     return items
 
 
-def _label(text: str, x: float, y: float, colour) -> pg.TextItem:
-    label = pg.TextItem(text, color=colour, anchor=(0, 0))
+def _label(text: str, x: float, y: float, colour) -> ScreenLabel:
+    label = ScreenLabel(text, colour)
     label.setPos(x, y)
     return label

@@ -92,6 +92,7 @@ class KielPlot(QWidget):
         p.showGrid(x=True, y=True, alpha=0.15)
         p.setLabel("bottom", "Teff [K]")
         p.setLabel("left", "log g [cgs]")
+        p.getAxis("left").setWidth(48)
         p.setMenuEnabled(False)
         if self.coverage is not None:
             p.addItem(coverage_image(self.coverage), ignoreBounds=True)
@@ -171,12 +172,11 @@ class KielPlot(QWidget):
     def flush(self) -> None:
         """Replace the points from the catalog (NumPy only; one call into the scatter item)."""
         start = time.perf_counter()
-        frame = self.catalog.frame
-        x = frame["logTeff"].to_numpy(dtype=float)
-        y = frame["logg"].to_numpy(dtype=float)
-        plotted = (frame["status"] == OK).to_numpy() & np.isfinite(x) & np.isfinite(y)
+        column = self.catalog.column
+        x, y = column("logTeff"), column("logg")
+        plotted = self.catalog.predicted() & np.isfinite(x) & np.isfinite(y)
         self.rows = np.flatnonzero(plotted)
-        self.scatter.set_points(x[self.rows], y[self.rows], self.scheme.lut_index(frame, self.rows))
+        self.scatter.set_points(x[self.rows], y[self.rows], self.scheme.lut_index(column, self.rows))
         self._show_current(self.catalog.current)
         self.count.setText(f"{len(self.rows):,} stars")
         self.last_flush_ms = (time.perf_counter() - start) * 1000
@@ -185,14 +185,14 @@ class KielPlot(QWidget):
         self._show_current(row)
 
     def _show_current(self, row: int) -> None:
-        frame = self.catalog.frame
-        if row < 0 or row >= len(frame) or frame.at[row, "status"] != OK or not np.isfinite(frame.at[row, "logTeff"]):
+        value = self.catalog.value
+        if row < 0 or row >= len(self.catalog) or value(row, "status") != OK or not np.isfinite(value(row, "logTeff")):
             self.highlight.setData([], [])
             self.error_bars.setVisible(False)
             return
-        x, y = float(frame.at[row, "logTeff"]), float(frame.at[row, "logg"])
+        x, y = float(value(row, "logTeff")), float(value(row, "logg"))
         self.highlight.setData([x], [y])
-        dx, dy = (float(frame.at[row, c]) for c in ("logTeff_err", "logg_err"))
+        dx, dy = (float(value(row, c)) for c in ("logTeff_err", "logg_err"))
         self.error_bars.setData(x=np.array([x]), y=np.array([y]), width=np.array([2 * np.nan_to_num(dx)]), height=np.array([2 * np.nan_to_num(dy)]))
         self.error_bars.setVisible(True)
 

@@ -231,13 +231,12 @@ class MainWindow(QMainWindow):
         self.messages.notify(f"No model loaded, spectra can be viewed but not predicted. {message}")
 
     def _on_rows_changed(self, rows) -> None:
-        frame = self.catalog.frame
-        status = frame["status"].to_numpy(dtype=object)[rows]
+        status = self.catalog.column("status")[rows]
         failed = [int(r) for r, s in zip(rows, status) if s not in (OK, "queued", NO_MODEL) and not str(s).startswith("cancelled")]
         if failed:
             first = failed[0]
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-            self.messages.notify(f"{Path(frame.at[first, 'source']).name}: {frame.at[first, 'status']}{more}")
+            self.messages.notify(f"{Path(self.catalog.value(first, 'source')).name}: {self.catalog.value(first, 'status')}{more}")
 
     def _update_title(self, *args) -> None:
         model = self.runner.model.name if self.runner.model is not None else "no model"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from .prediction_runner import Progress
+
+REFRESH_MS = 250
 
 
 def duration(seconds: float) -> str:
@@ -26,9 +29,24 @@ class ProgressPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.bar, self.rate, self.cancel):
             layout.addWidget(widget)
-        self.set_progress(Progress(0, 0, 0.0, math.nan, False))
+        self._latest = Progress(0, 0, 0.0, math.nan, False)
+        self._timer = QTimer(self, singleShot=True, interval=REFRESH_MS)
+        self._timer.timeout.connect(self._show_latest)
+        self._show(self._latest)
 
     def set_progress(self, progress: Progress) -> None:
+        """Shown at most every REFRESH_MS while running (QProgressBar.setValue repaints the window at once)."""
+        self._latest = progress
+        if not progress.running:
+            self._timer.stop()
+            self._show(progress)
+        elif not self._timer.isActive():
+            self._timer.start()
+
+    def _show_latest(self) -> None:
+        self._show(self._latest)
+
+    def _show(self, progress: Progress) -> None:
         self.bar.setMaximum(max(progress.total, 1))
         self.bar.setValue(progress.done)
         self.cancel.setEnabled(progress.running)

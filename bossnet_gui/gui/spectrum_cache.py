@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from superqt.utils import create_worker
 
 from ..errors import SpectrumReadError
 from ..io import read_spectra
 from ..spectrum import Spectrum
 
+SHOW_DELAY_MS = 15  # a timer, not a posted event: the event loop runs between the caller and the drawing
 Key = tuple[str, str]  # (file, hdu); hdu "" means "the file's first spectrum"
 
 
@@ -55,10 +56,10 @@ class SpectrumCache(QObject):
         return found
 
     def request(self, key: Key) -> None:
-        """Emit ``loaded`` for ``key``: at once when cached, else after reading it off the GUI thread."""
+        """Emit ``loaded`` for ``key``: on the next event-loop turn when cached, else after reading it off the GUI thread."""
         found = self.get(key)
-        if found is not None:
-            self.loaded.emit(key, found, "")
+        if found is not None:  # a little later: drawing it is not added to the caller's event-loop turn
+            QTimer.singleShot(SHOW_DELAY_MS, self, lambda: self.loaded.emit(key, found, ""))
             return
         if key in self._loading:
             return

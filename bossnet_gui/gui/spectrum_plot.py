@@ -12,19 +12,20 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QFontMetricsF
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtGui import QPainterPath
+from PySide6.QtWidgets import QCheckBox, QGraphicsPathItem, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from ..preprocess import GRID_START, GRID_STOP
 from ..spectrum import Spectrum
 from .catalog_model import CatalogModel
 from .feature_lines import FEATURES, stack_labels
+from .screen_text import ScreenLabel
 from .spectrum_view import SpectrumView, log_flux, smooth, spectrum_view
 
 LINEAR, LOG = "Linear flux", "Log-scaled (network input)"
 NATIVE_PEN = pg.mkPen((60, 60, 60), width=1)
 GRID_PEN = pg.mkPen((30, 100, 200), width=1.5)
-BAND_BRUSH = pg.mkBrush(120, 120, 120, 70)
+BAND_BRUSH = pg.mkBrush(120, 120, 120, 90)
 MASK_BRUSH = pg.mkBrush(220, 60, 60, 45)
 OUTSIDE_BRUSH = pg.mkBrush(120, 120, 120, 50)
 LEGEND = (
@@ -35,6 +36,26 @@ LEGEND = (
 FEATURE_COLOURS = {"hydrogen": (200, 40, 40), "metal": (30, 130, 60), "molecule": (140, 80, 170)}
 
 
+def band_path(x: np.ndarray, low: np.ndarray, high: np.ndarray, x_range=None, max_vertices: int = 1200) -> QPainterPath:
+    """The closed polygon between two curves, within ``x_range``, as an envelope of at most
+    ``max_vertices`` points a side (filling a 8,000-vertex polygon costs ~10 ms a repaint)."""
+    low, high = np.where(np.isfinite(low), low, high), np.where(np.isfinite(high), high, low)
+    keep = np.isfinite(low) & np.isfinite(high) & np.isfinite(x)
+    if x_range is not None:
+        inside = np.flatnonzero((x >= x_range[0]) & (x <= x_range[1]))
+        if len(inside):  # one pixel beyond each edge, so the band reaches the frame
+            keep[: max(inside[0] - 1, 0)] = False
+            keep[inside[-1] + 2 :] = False
+    x, low, high = x[keep], low[keep], high[keep]
+    if not len(x):
+        return QPainterPath()
+    if len(x) > max_vertices:
+        edges = np.linspace(0, len(x), max_vertices + 1).astype(int)
+        x = np.add.reduceat(x, edges[:-1]) / np.diff(edges)
+        low, high = np.minimum.reduceat(low, edges[:-1]), np.maximum.reduceat(high, edges[:-1])
+    return pg.arrayToQPath(np.r_[x, x[::-1], x[:1]], np.r_[low, high[::-1], low[:1]])
+
+
 class SpectrumPlot(QWidget):
     settingsChanged = Signal()
 
@@ -43,6 +64,7 @@ class SpectrumPlot(QWidget):
         self.catalog = catalog
         self.spectrum: Spectrum | None = None
         self.view: SpectrumView | None = None
+        self._band: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.plot_widget = pg.PlotWidget(background="w")
         self.plot_item = self.plot_widget.getPlotItem()
         self.title = QLabel("No star selected")
@@ -60,10 +82,11 @@ class SpectrumPlot(QWidget):
         p = self.plot_item
         p.showGrid(x=True, y=True, alpha=0.15)
         p.setLabel("bottom", "vacuum wavelength [Å]")
+        p.getAxis("left").setWidth(64)  # fixed: a width that follows the tick labels re-lays out the plot per star
         p.setMenuEnabled(False)
-        self.band_low = pg.PlotCurveItem(pen=None)
-        self.band_high = pg.PlotCurveItem(pen=None)
-        self.band = pg.FillBetweenItem(self.band_low, self.band_high, brush=BAND_BRUSH)
+        self.band = QGraphicsPathItem()  # one polygon (pg.FillBetweenItem rebuilds per curve, ~7 ms each)
+        self.band.setBrush(BAND_BRUSH)
+        self.band.setPen(pg.mkPen(None))
         self.native = pg.PlotDataItem(pen=NATIVE_PEN, connect="finite")
         self.grid_curve = pg.PlotDataItem(pen=GRID_PEN, connect="finite")
         self.mask_bars = pg.BarGraphItem(x0=[], x1=[], y0=[], height=[], brush=MASK_BRUSH, pen=None)
@@ -71,19 +94,18 @@ class SpectrumPlot(QWidget):
         for item in (self.band, self.mask_bars, *self.outside_regions):
             p.addItem(item, ignoreBounds=True)
             item.setZValue(-5)
-        for item in (self.band_low, self.band_high):
-            p.addItem(item)
         p.addItem(self.native)
         p.addItem(self.grid_curve)
         self.feature_lines: list[pg.InfiniteLine] = []
-        self.feature_labels: list[pg.TextItem] = []
+        self.feature_labels: list[ScreenLabel] = []
         for feature in FEATURES:
             colour = FEATURE_COLOURS[feature.kind]
             for wavelength in feature.wavelengths:
                 line = pg.InfiniteLine(wavelength, angle=90, pen=pg.mkPen(*colour, 110, style=Qt.PenStyle.DashLine))
                 p.addItem(line, ignoreBounds=True)
                 self.feature_lines.append(line)
-            label = pg.TextItem(feature.label, color=colour, anchor=(0.5, 0))
+            label = ScreenLabel(feature.label, colour, anchor=(0.5, 0))
+            label.setZValue(5)
             p.addItem(label, ignoreBounds=True)
             self.feature_labels.append(label)
         self.cross_v = pg.InfiniteLine(angle=90, pen=pg.mkPen(150, 150, 150))
@@ -114,6 +136,7 @@ class SpectrumPlot(QWidget):
         self.smoothing.valueChanged.connect(self._on_display_option_changed)
         self.show_features.toggled.connect(self._on_display_option_changed)
         self.plot_item.getViewBox().sigRangeChanged.connect(self._place_feature_labels)
+        self.plot_item.getViewBox().sigXRangeChanged.connect(self._update_band)
         self.plot_item.getViewBox().sigResized.connect(self._place_feature_labels)
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.catalog.selectionChanged.connect(self._on_selection_changed)
@@ -145,7 +168,7 @@ class SpectrumPlot(QWidget):
         if row < 0:
             self.show_spectrum(None, "No star selected")
         else:
-            self.title.setText(f"Loading {self.catalog.frame.at[row, 'source']}…")
+            self.title.setText(f"Loading {self.catalog.value(row, 'source')}…")
 
     def _on_spectrum_ready(self, row: int, spectrum: Spectrum | None, reason: str) -> None:
         if row == self.catalog.current:
@@ -167,8 +190,10 @@ class SpectrumPlot(QWidget):
     def _redraw(self) -> None:
         v = self.view
         if v is None:
-            for item in (self.native, self.grid_curve, self.band_low, self.band_high):
+            for item in (self.native, self.grid_curve):
                 item.setData([], [])
+            self._band = None
+            self._update_band()
             self.mask_bars.setOpts(x0=[], x1=[], y0=[], height=[])
             for region in self.outside_regions:
                 region.setVisible(False)
@@ -181,14 +206,21 @@ class SpectrumPlot(QWidget):
             flux, low, high = log_flux(flux), log_flux(low), log_flux(high)
         self.plot_item.setLabel("left", "ln flux (network input)" if self.log_scaled else "flux")
         self.native.setData(v.wavelength, smooth(flux, width))
-        self.band_low.setData(v.wavelength, np.nan_to_num(smooth(low, width), nan=0.0))
-        self.band_high.setData(v.wavelength, np.nan_to_num(smooth(high, width), nan=0.0))
+        self._band = (v.wavelength, smooth(low, width), smooth(high, width))
+        self._update_band()
         if v.grid is not None:
             self.grid_curve.setData(v.grid, smooth(grid_values, width))
         else:
             self.grid_curve.setData([], [])
         self._draw_shading(flux, grid_values)
         self._place_feature_labels()
+
+    def _update_band(self, *args) -> None:
+        if self._band is None:
+            self.band.setPath(QPainterPath())
+            return
+        x_range = self.plot_item.getViewBox().viewRange()[0]
+        self.band.setPath(band_path(*self._band, x_range=x_range))
 
     def _draw_shading(self, flux: np.ndarray, grid_values: np.ndarray | None) -> None:
         values = np.concatenate([flux[np.isfinite(flux)], grid_values[np.isfinite(grid_values)] if grid_values is not None else []])
@@ -216,33 +248,31 @@ class SpectrumPlot(QWidget):
         shown = np.concatenate([flux[np.isfinite(flux)], (v.network_input if self.log_scaled else v.grid_flux) if v.grid is not None else []])
         y_lo, y_hi = np.percentile(shown, [0.2, 99.8]) if len(shown) else (0.0, 1.0)
         span = (y_hi - y_lo) or 1.0
-        self.plot_item.getViewBox().setRange(xRange=(lo, hi), yRange=(y_lo - 0.05 * span, y_hi + 0.25 * span), padding=0.01)
+        box = self.plot_item.getViewBox()
+        box.setRange(xRange=(lo, hi), yRange=(y_lo - 0.05 * span, y_hi + 0.25 * span), padding=0.01)
+        box.prepareForPaint()  # apply the new range now, so the next paint is the only one (else pyqtgraph repaints twice)
 
     def _place_feature_labels(self, *args) -> None:
         """Put visible labels at the top of the view, in rows so that none overlap at this zoom."""
         show = self.show_features.isChecked() and self.view is not None and self.view.grid is not None
         for line in self.feature_lines:
-            line.setVisible(show)
-        if not show:
-            for label in self.feature_labels:
-                label.setVisible(False)
-            return
-        box = self.plot_item.getViewBox()
-        (x0, x1), (y0, y1) = box.viewRange()
-        px_w, px_h = box.viewPixelSize()
-        metrics = QFontMetricsF(self.feature_labels[0].textItem.font())
-        inside = [i for i, f in enumerate(FEATURES) if x0 <= f.centre <= x1]
-        centres = [(FEATURES[i].centre - x0) / px_w for i in inside]
-        widths = [metrics.horizontalAdvance(FEATURES[i].label) + 4 for i in inside]
-        rows = stack_labels(centres, widths)
-        line_height = (metrics.height() + 2) * px_h
-        top = y1 if not box.yInverted() else y0
-        for label in self.feature_labels:
-            label.setVisible(False)
-        for i, row in zip(inside, rows):
-            self.feature_labels[i].setPos(FEATURES[i].centre, top - row * line_height)
-            self.feature_labels[i].setVisible(True)
-        self.label_rows = dict(zip(inside, rows))
+            if line.isVisible() != show:
+                line.setVisible(show)
+        self.label_rows = {}
+        if show:
+            box = self.plot_item.getViewBox()
+            (x0, x1), (y0, y1) = box.viewRange()
+            px_w, px_h = box.viewPixelSize()
+            inside = [i for i, f in enumerate(FEATURES) if x0 <= f.centre <= x1]
+            sizes = [self.feature_labels[i].pixel_size() for i in inside]
+            rows = stack_labels([(FEATURES[i].centre - x0) / px_w for i in inside], [w + 4 for w, _ in sizes])
+            line_height = (max((h for _, h in sizes), default=12) + 1) * px_h
+            self.label_rows = dict(zip(inside, rows))
+            for i, row in self.label_rows.items():
+                self.feature_labels[i].setPos(FEATURES[i].centre, y1 - row * line_height)
+        for i, label in enumerate(self.feature_labels):
+            if label.isVisible() != (i in self.label_rows):
+                label.setVisible(i in self.label_rows)
 
     # -- crosshair ----------------------------------------------------------------------------
 

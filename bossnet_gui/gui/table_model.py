@@ -1,6 +1,6 @@
 """Qt item models over the CatalogModel's DataFrame: a table model and a filtering proxy.
 
-Sorting is done here with one NumPy argsort (the display order is a permutation of catalog
+Cells are read straight from the catalog's NumPy columns. Sorting is done here with one NumPy argsort (the display order is a permutation of catalog
 rows), not by ``QSortFilterProxyModel.lessThan``: with 100,000 rows that would be ~3 million
 Python comparisons. The proxy only filters, reading the catalog's precomputed ``visible`` mask.
 """
@@ -11,12 +11,13 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 
 from ..catalog.flags import describe
 from ..catalog.table import DESCRIPTIONS, UNITS
 from .catalog_model import COLUMNS, CatalogModel, row_state
+from .column_store import column_dtype
 
 STATE = "state"
 HEADERS = {
@@ -55,6 +56,14 @@ ERR_DECIMALS = {"Teff": 0, "rv": 2, "logTeff": 4, "logg": 3, "FeH": 3}
 QUEUED_COLOUR = QColor(140, 140, 140)
 FAILED_COLOUR = QColor(190, 40, 40)
 CATALOG_ROW_ROLE = Qt.ItemDataRole.UserRole + 1
+RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+HANDLED_ROLES = {
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.ToolTipRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.TextAlignmentRole,
+    CATALOG_ROW_ROLE,
+}
 
 
 def header(name: str) -> str:
@@ -92,7 +101,7 @@ class CatalogTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.catalog = catalog
         self.columns = [STATE, *COLUMNS]
-        self._frame_column = {name: i for i, name in enumerate(COLUMNS)}
+        self._right_aligned = {name for name in COLUMNS if column_dtype(name) is float}
         self.order = np.arange(len(catalog), dtype=int)  # display position -> catalog row
         self.position = np.arange(len(catalog), dtype=int)  # catalog row -> display position
         self.sort_key: tuple[int, Qt.SortOrder] | None = None
@@ -119,35 +128,30 @@ class CatalogTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+        if role not in HANDLED_ROLES or not index.isValid():
             return None
         row = int(self.order[index.row()])
         name = self.columns[index.column()]
-        frame = self.catalog.frame
+        value = self.catalog.value
         if role == Qt.ItemDataRole.DisplayRole:
-            if name == STATE:
-                return row_state(frame.iat[row, self._frame_column["status"]])
-            return format_value(name, frame.iat[row, self._frame_column[name]])
+            return row_state(value(row, "status")) if name == STATE else format_value(name, value(row, name))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            state = row_state(value(row, "status"))
+            return QUEUED_COLOUR if state == "queued" else FAILED_COLOUR if state == "failed" else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return RIGHT if name in self._right_aligned else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, name)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            state = row_state(frame.iat[row, self._frame_column["status"]])
-            return QUEUED_COLOUR if state == "queued" else FAILED_COLOUR if state == "failed" else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and name in self._frame_column and frame.dtypes.iloc[self._frame_column[name]].kind == "f":
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == CATALOG_ROW_ROLE:
-            return row
-        return None
+        return row  # CATALOG_ROW_ROLE
 
     def _tooltip(self, row: int, name: str) -> str | None:
-        frame = self.catalog.frame
-        status = str(frame.iat[row, self._frame_column["status"]])
+        value = self.catalog.value
         if name in (STATE, "status"):
-            return status
+            return str(value(row, "status"))
         if name == "source":
-            return str(frame.iat[row, self._frame_column["source"]])
+            return str(value(row, "source"))
         if name in ("flag_names", "result_flags"):
-            return "\n".join(describe(int(frame.iat[row, self._frame_column["result_flags"]]))) or None
+            return "\n".join(describe(int(value(row, "result_flags")))) or None
         return None
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
@@ -168,7 +172,7 @@ class CatalogTableModel(QAbstractTableModel):
             return np.arange(n, dtype=int)
         column, order = self.sort_key
         name = self.columns[column]
-        values = self.catalog.states() if name == STATE else self.catalog.frame[name].to_numpy()
+        values = self.catalog.states() if name == STATE else self.catalog.column(name)
         if values.dtype.kind in "fiub":
             values = values.astype(float)
             missing = np.isnan(values)

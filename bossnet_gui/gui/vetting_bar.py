@@ -53,7 +53,7 @@ class VettingBar(QWidget):
     def _save_note(self) -> None:
         self._note_timer.stop()
         row = self._note_row
-        if row >= 0 and row < len(self.catalog) and self.note.text() != self.catalog.frame.at[row, "note"]:
+        if row >= 0 and row < len(self.catalog) and self.note.text() != self.catalog.value(row, "note"):
             self.catalog.set_vetting(row, note=self.note.text())
 
     def _on_selection_changed(self, row: int) -> None:
@@ -69,10 +69,10 @@ class VettingBar(QWidget):
     def _show(self, row: int) -> None:
         enabled = row >= 0
         self.setEnabled(enabled)
-        flag = self.catalog.frame.at[row, "user_flag"] if enabled else None
+        flag = self.catalog.value(row, "user_flag") if enabled else None
         with QSignalBlocker(self.buttons):
             for button in self.buttons.buttons():
                 button.setChecked(button.property("user_flag") == flag)
         if not self.note.hasFocus() or not enabled:
             with QSignalBlocker(self.note):
-                self.note.setText(self.catalog.frame.at[row, "note"] if enabled else "")
+                self.note.setText(self.catalog.value(row, "note") if enabled else "")

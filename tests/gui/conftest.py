@@ -39,6 +39,19 @@ def spectra_folder(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def gui_tuning():
+    """The app's thread settings (GIL switch interval, torch threads) for each GUI test, restored after."""
+    from PySide6.QtCore import QThreadPool
+
+    from bossnet_gui.gui.app import restore_tuning, tune_for_responsiveness
+
+    QThreadPool.globalInstance().setMaxThreadCount(max(4, QThreadPool.globalInstance().maxThreadCount()))
+    previous = tune_for_responsiveness()
+    yield
+    restore_tuning(previous)
+
+
 @pytest.fixture
 def make_window(qtbot, tmp_path, tiny_model):
     """MainWindow factory: tmp settings file and session store (shared by windows of one test, like a restart)."""
