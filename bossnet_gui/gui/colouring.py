@@ -54,10 +54,11 @@ class ColourScheme:
             return CATEGORY_RULES[self.label](column, rows)
         values = np.asarray(column(self.column), dtype=float)[rows]
         lo, hi = self.limits
+        finite = np.isfinite(values)
         with np.errstate(invalid="ignore"):
-            scaled = np.clip((values - lo) / (hi - lo), 0.0, 1.0)
-        index = np.minimum((scaled * STEPS).astype(np.intp, copy=False), STEPS - 1) if len(values) else np.empty(0, np.intp)
-        index[~np.isfinite(values)] = STEPS  # grey
+            scaled = np.clip((np.where(finite, values, lo) - lo) / (hi - lo), 0.0, 1.0)
+        index = np.minimum((scaled * STEPS).astype(np.intp), STEPS - 1)
+        index[~finite] = STEPS  # grey
         return index
 
 

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ..model.predictor import OK
 from .catalog_model import CatalogModel
@@ -114,12 +114,12 @@ class KielPlot(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Colour by"))
         bar.addWidget(self.colour_by)
-        for label, mode, tip in (("Pan/zoom", None, "Drag to pan, wheel to zoom"), ("Box", "box", "Drag a box to filter the table (or Shift-drag)"), ("Lasso", "lasso", "Draw around stars to filter the table")):
-            button = QPushButton(label, checkable=True, toolTip=tip, checked=mode is None)
+        for label, mode, tip in (("Pan", None, "Drag to pan, wheel to zoom"), ("Box", "box", "Drag a box to filter the table (or Shift-drag in pan mode)"), ("Lasso", "lasso", "Draw around stars to filter the table")):
+            button = QToolButton(text=label, checkable=True, toolTip=tip, checked=mode is None)
             button.toggled.connect(lambda on, m=mode: on and setattr(self.view_box, "select_mode", m))
             modes.addButton(button)
             bar.addWidget(button)
-        reset = QPushButton("Reset view")
+        reset = QToolButton(text="Reset", toolTip="Show 1,700-100,000 K and log g 0-10")
         reset.clicked.connect(self.reset_view)
         bar.addWidget(reset)
         bar.addStretch(1)

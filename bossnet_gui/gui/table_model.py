@@ -214,7 +214,14 @@ class CatalogFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self.table = table
         self.setSourceModel(table)
-        table.catalog.filterChanged.connect(self.invalidateRowsFilter)
+        table.catalog.filterChanged.connect(self._on_filter_changed)
+
+    def _on_filter_changed(self) -> None:
+        if hasattr(self, "endFilterChange"):  # Qt >= 6.10 (invalidateRowsFilter is deprecated there)
+            self.beginFilterChange()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent) -> bool:
         return bool(self.table.catalog.visible[self.table.order[source_row]])

@@ -1,0 +1,128 @@
+"""The table: model/view over the catalog columns, NumPy sorting, filtering through the proxy,
+walking the shown rows, and staying quick with many rows."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from bossnet_gui.gui.catalog_model import CatalogModel
+from bossnet_gui.gui.catalog_table import CatalogTable
+from bossnet_gui.gui.table_model import STATE, format_value, header
+from tests.gui.test_kiel_plot import star_rows
+
+
+@pytest.fixture
+def table(qtbot):
+    catalog = CatalogModel()
+    widget = CatalogTable(catalog)
+    qtbot.addWidget(widget)
+    widget.resize(900, 500)
+    widget.show()
+    return catalog, widget
+
+
+def fill(catalog, teff, **more):
+    frame = star_rows(len(teff), np.asarray(teff, float), 4.5, **more)
+    catalog.add_files(frame["source"])
+    catalog.apply_results(frame)
+    return frame
+
+
+def column(widget, name):
+    return widget.table_model.columns.index(name)
+
+
+def test_rows_states_and_formatting(table):
+    catalog, widget = table
+    catalog.add_files(["/a.fits", "/b.fits", "/c.fits"])
+    fill_frame = star_rows(1, np.array([5777.4]), 4.44).assign(source="/a.fits")
+    catalog.apply_results(fill_frame)
+    catalog.mark_unfinished(["/c.fits"], "unreadable FITS (truncated)")
+    proxy = widget.proxy
+    assert proxy.rowCount() == 3
+    cells = [proxy.index(r, column(widget, STATE)).data() for r in range(3)]
+    assert cells == ["predicted", "queued", "failed"]
+    assert proxy.index(0, column(widget, "Teff")).data() == "5777"
+    assert proxy.index(2, column(widget, STATE)).data(Qt.ItemDataRole.ToolTipRole) == "unreadable FITS (truncated)"
+    assert proxy.index(0, column(widget, "source")).data() == "a.fits"
+    assert header("Teff_err") == "σ Teff [K]" and header("rv") == "RV [km/s]"
+    assert format_value("logg", np.nan) == "" and format_value("flag_bad", True) == "✓"
+
+
+def test_sorting_with_numpy_keeps_missing_values_last(table, qtbot):
+    catalog, widget = table
+    fill(catalog, [5000, 3000, np.nan, 8000])
+    widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.AscendingOrder)
+    shown = [widget.proxy.catalog_row(r) for r in range(4)]
+    assert shown == [1, 0, 3, 2]
+    widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.DescendingOrder)
+    assert [widget.proxy.catalog_row(r) for r in range(4)] == [3, 0, 1, 2]
+    # a result arriving while sorted goes to its row without re-sorting everything
+    catalog.apply_results(star_rows(1, np.array([9000.0]), 4.0).assign(source="/stars/s000001.fits"))
+    assert widget.proxy.index(2, column(widget, "Teff")).data() == "9000"
+
+
+def test_filters_flow_through_the_proxy(table, qtbot):
+    catalog, widget = table
+    fill(catalog, [5000, 5100, 5200, 5300], result_flags=[0, 1 << 7, 0, 1 << 10])
+    widget.flagged_only.setChecked(True)
+    assert widget.proxy.rowCount() == 2 and "2 of 4" in widget.count.text()
+    widget.flagged_only.setChecked(False)
+    widget.search.setText("star 2")
+    assert [widget.proxy.catalog_row(r) for r in range(widget.proxy.rowCount())] == [2]
+    widget.search.clear()
+    catalog.set_vetting(0, user_flag="good")
+    widget.unvetted_only.setChecked(True)
+    assert widget.proxy.rowCount() == 3
+    catalog.set_vetting(1, user_flag="bad")  # a verdict makes the row leave the unvetted view at once
+    assert widget.proxy.rowCount() == 2
+
+
+def test_step_walks_the_shown_order(table):
+    catalog, widget = table
+    fill(catalog, [5000, 3000, 8000, 4000], result_flags=[0, 1 << 7, 0, 1 << 7])
+    widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.AscendingOrder)  # rows 1, 3, 0, 2
+    assert [widget.step(+1) for _ in range(5)] == [1, 3, 0, 2, -1]
+    assert widget.step(-1) == 0 and catalog.current == 0
+    assert widget.step(-1, flagged_only=True) == 3
+    assert widget.step(+1, flagged_only=True) == -1 and catalog.current == 3
+
+
+def test_table_follows_the_current_row(table, qtbot):
+    catalog, widget = table
+    fill(catalog, [5000, 5100, 5200])
+    catalog.set_current(2)
+    assert widget.proxy.catalog_row(widget.view.currentIndex().row()) == 2
+    widget.view.setCurrentIndex(widget.proxy.index(0, 1))
+    assert catalog.current == 0
+
+
+def test_hidden_columns_and_header_menu(table):
+    catalog, widget = table
+    assert "model_hash" in widget.hidden_columns() and "Teff" not in widget.hidden_columns()
+    widget.set_hidden_columns(["Teff"])
+    assert widget.view.isColumnHidden(column(widget, "Teff"))
+
+
+def test_twenty_thousand_rows_stay_quick(table, qtbot):
+    catalog, widget = table
+    n = 20_000
+    start = time.perf_counter()
+    fill(catalog, np.random.default_rng(0).uniform(3000, 9000, n))
+    filled = time.perf_counter() - start
+    assert widget.proxy.rowCount() == n
+    start = time.perf_counter()
+    widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.DescendingOrder)
+    sorted_in = time.perf_counter() - start
+    start = time.perf_counter()
+    catalog.apply_results(star_rows(16, np.full(16, 6000.0), 4.0).assign(source=[f"/stars/s{i:06d}.fits" for i in range(100, 116)]))
+    batch_in = time.perf_counter() - start
+    start = time.perf_counter()
+    widget.grab()
+    painted = time.perf_counter() - start
+    print(f"\n20,000 rows: filled {filled * 1000:.0f} ms, sorted {sorted_in * 1000:.0f} ms, a 16-row batch {batch_in * 1000:.1f} ms, repaint {painted * 1000:.1f} ms")
+    assert batch_in < 0.05 and painted < 0.2
