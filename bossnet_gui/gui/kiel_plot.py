@@ -112,7 +112,7 @@ class KielPlot(QWidget):
         self.colour_by.currentTextChanged.connect(self.set_colour_scheme)
         modes = QButtonGroup(self)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Colour by"))
+        self.colour_by.setToolTip("Colour the stars by")
         bar.addWidget(self.colour_by)
         for label, mode, tip in (("Pan", None, "Drag to pan, wheel to zoom"), ("Box", "box", "Drag a box to filter the table (or Shift-drag in pan mode)"), ("Lasso", "lasso", "Draw around stars to filter the table")):
             button = QToolButton(text=label, checkable=True, toolTip=tip, checked=mode is None)

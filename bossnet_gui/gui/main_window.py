@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyqtgraph.exporters as exporters
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 from superqt.utils import WorkerBase, create_worker
@@ -17,8 +16,10 @@ from .catalog_table import CatalogTable
 from .kiel_backdrop import RESOURCES, TRAINING_COVERAGE
 from .kiel_plot import KielPlot
 from .message_bar import MessageBar
+from .plot_export import export_plot
 from .prediction_runner import PredictionRunner
 from .progress_panel import ProgressPanel
+from .pyside_fixes import protect_singletons
 from .results_panel import ResultsPanel
 from .settings import AppSettings, default_store_path
 from .settings_dialog import SettingsDialog
@@ -37,6 +38,7 @@ SPECTRUM_FILTER = "FITS spectra (*.fits *.fit *.fits.gz *.fit.gz *.fts);;All fil
 class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings | None = None, store: SessionStore | None = None, coverage_path: Path = TRAINING_COVERAGE):
         super().__init__()
+        protect_singletons()  # PySide6 6.12 leaks references to None, True, False on Python 3.11 (pyside_fixes)
         self.settings = settings or AppSettings()
         self.store = store if store is not None else SessionStore(default_store_path())
         self.catalog = CatalogModel(self.store, self)
@@ -73,7 +75,7 @@ class MainWindow(QMainWindow):
             self.top_splitter.addWidget(widget)
         for i, stretch in enumerate((5, 4, 0)):
             self.top_splitter.setStretchFactor(i, stretch)
-        side.setMinimumWidth(300)
+        side.setMinimumWidth(240)
         self.top_splitter.setSizes([640, 520, 320])
         self.main_splitter = QSplitter(Qt.Orientation.Vertical, objectName="main_splitter")
         self.main_splitter.addWidget(self.top_splitter)
@@ -100,7 +102,7 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         export = file.addMenu("&Export catalog")
         for scope in ("all", "filtered", "selected"):
-            self._add(export, f"{scope.capitalize()} rows…", lambda s=scope: self._on_export_catalog(s))
+            self._add(export, f"{scope.capitalize()} rows…", lambda _checked=False, s=scope: self._on_export_catalog(s))
         self._add(file, "Export &Kiel diagram…", lambda: self._on_export_plot(self.kiel.plot_item, "kiel"))
         self._add(file, "Export &spectrum plot…", lambda: self._on_export_plot(self.spectrum.plot_item, "spectrum"))
         self._add(file, "Send table to TOPCAT (SAMP)", self.broadcast)
@@ -282,9 +284,8 @@ class MainWindow(QMainWindow):
         meta = export_meta(self.runner.model, run.draws, run.seed)
         self.progress.bar.setRange(0, 0)
         self.statusBar().showMessage(f"Exporting {len(frame):,} rows to {Path(path).name}…")
-        self.export_worker = create_worker(
-            export_catalog, frame, path, meta, _connect={"returned": self._on_exported, "errored": self._on_export_failed}
-        )
+        self.export_worker = create_worker(export_catalog, frame, path, meta, _start_thread=False, _connect={"returned": self._on_exported, "errored": self._on_export_failed})
+        QTimer.singleShot(0, self.export_worker.start)  # after the caller has connected to it
         return self.export_worker
 
     def _on_exported(self, path: Path) -> None:
@@ -301,12 +302,7 @@ class MainWindow(QMainWindow):
             self.export_catalog_to(path, scope)
 
     def export_plot(self, plot_item, path: str | Path) -> Path:
-        path = Path(path)
-        exporter = exporters.SVGExporter(plot_item) if path.suffix.lower() == ".svg" else exporters.ImageExporter(plot_item)
-        if isinstance(exporter, exporters.ImageExporter):
-            exporter.parameters()["width"] = 1600
-        exporter.export(str(path))
-        return path
+        return export_plot(plot_item, path)
 
     def _on_export_plot(self, plot_item, name: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self, f"Export {name} plot", str(Path(self.settings.last_folder) / f"{name}.png"), PLOT_FILTER)
@@ -368,7 +364,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.save_state()
-        self.runner.cancel()
+        self.runner.shut_down()
         try:
             WorkerBase.await_workers(msecs=30_000)
         except RuntimeError as exc:  # a batch still running; the process exits anyway

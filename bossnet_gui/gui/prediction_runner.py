@@ -52,6 +52,7 @@ class PredictionRunner(QObject):
         self._run_files: list[str] = []
         self._loading_model = False
         self._cancelled = False
+        self._shut_down = False
 
     # -- model --------------------------------------------------------------------------------
 
@@ -92,9 +93,14 @@ class PredictionRunner(QObject):
             self._cancelled = True
             self._worker.quit()
 
+    def shut_down(self) -> None:
+        """Cancel, and ignore whatever the worker still delivers (the window is closing)."""
+        self._shut_down = True
+        self.cancel()
+
     def _start_next(self) -> None:
         files = self.catalog.queued_sources()
-        if self._worker is not None or self._loading_model or not files:
+        if self._worker is not None or self._loading_model or not files or self._shut_down:
             return
         self._run_files, self._cancelled = files, False
         s = self.settings
@@ -114,6 +120,8 @@ class PredictionRunner(QObject):
         self._emit_progress()
 
     def _on_batch(self, batch: PredictionBatch) -> None:
+        if self._shut_down:
+            return
         rows = self.catalog.apply_results(batch.frame, batch.spectra)
         self.throughput.add(len(batch), time.perf_counter(), total=len(self.catalog.queued_sources()) + self.throughput.done + len(batch))
         if self.catalog.current < 0 and len(rows):
@@ -126,6 +134,8 @@ class PredictionRunner(QObject):
 
     def _on_finished(self) -> None:
         self._worker = None
+        if self._shut_down:
+            return
         leftover = self._run_files
         if self._cancelled:
             self.catalog.mark_unfinished(self.catalog.queued_sources(), CANCELLED)

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QPainterPath
-from PySide6.QtWidgets import QCheckBox, QGraphicsPathItem, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsPathItem, QSizePolicy, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from ..preprocess import GRID_START, GRID_STOP
 from ..spectrum import Spectrum
@@ -68,7 +68,9 @@ class SpectrumPlot(QWidget):
         self.plot_widget = pg.PlotWidget(background="w")
         self.plot_item = self.plot_widget.getPlotItem()
         self.title = QLabel("No star selected")
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a long name must not widen the window
         self.readout = QLabel(" ")
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.mode = QComboBox()
         self.smoothing = QSpinBox(minimum=1, maximum=51, singleStep=2, value=1, suffix=" px", toolTip="Boxcar smoothing (display only)")
         self.show_features = QCheckBox("Features", checked=True)

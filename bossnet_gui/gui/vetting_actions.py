@@ -25,7 +25,7 @@ class VettingActions(QObject):
         self.previous_flagged = self._action("Previous flagged star", ("Shift+F",), lambda: table.step(-1, flagged_only=True))
         self.edit_note = self._action("Edit note", ("E",), self._on_edit_note)
         self.verdicts = [
-            self._action(f"Mark {flag}" if flag else "Clear verdict", FLAG_KEYS[flag], lambda f=flag: self.set_verdict(f)) for flag in FLAG_KEYS
+            self._action(f"Mark {flag}" if flag else "Clear verdict", FLAG_KEYS[flag], lambda _checked=False, f=flag: self.set_verdict(f)) for flag in FLAG_KEYS
         ]
 
     def actions(self) -> list[QAction]:

@@ -1,0 +1,81 @@
+"""Launching: ``bossnet-gui FILES...`` and ``python -m bossnet_gui``, the demo set, the .desktop file and icon."""
+
+from __future__ import annotations
+
+import configparser
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from bossnet_gui.gui import app as gui_app
+from bossnet_gui.gui import main_window
+from tests.conftest import REPO
+from tests.gui.conftest import lamost_files, wait_for_run
+
+
+def test_help(capsys):
+    assert gui_app.main(["--help"]) == 0
+    assert "FILE_OR_FOLDER" in capsys.readouterr().out
+
+
+def test_python_dash_m_entry_point():
+    result = subprocess.run([sys.executable, "-m", "bossnet_gui", "--help"], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert result.returncode == 0 and "bossnet-gui" in result.stdout
+
+
+def test_main_opens_the_files_given(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    files = [str(p) for p in lamost_files(3)]
+    seen = {}
+
+    def inspect_and_close():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, main_window.MainWindow) and w.isVisible()]
+        window = windows[-1] if windows else None
+        if window is None or window.runner.running or window.runner._loading_model or len(window.catalog) < 3:
+            QTimer.singleShot(50, inspect_and_close)
+            return
+        seen.update(title=window.windowTitle(), rows=len(window.catalog), store=str(window.store.path), states=list(window.catalog.states()))
+        window.close()
+        QApplication.instance().quit()
+
+    app = QApplication.instance()
+    app.setQuitOnLastWindowClosed(False)  # else a Quit event posted on close would end a later test's event loop
+    QTimer.singleShot(50, inspect_and_close)
+    try:
+        assert gui_app.main(files) == 0
+    finally:
+        app.setQuitOnLastWindowClosed(True)
+    assert seen["rows"] == 3 and "3 spectra" in seen["title"] and "3 paths" in seen["title"]
+    assert seen["store"].startswith(str(tmp_path / "data"))
+    assert (tmp_path / "config" / "bossnet-gui" / "bossnet-gui.conf").is_file()  # QSettings written on close
+
+
+def test_demo_set_opens_when_present_and_is_reported_when_missing(make_window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(main_window, "DEMO", tmp_path / "no-demo")
+    window = make_window()
+    assert window.open_demo() == []
+    assert "no demo set" in window.windowTitle() and "demo" in window.statusBar().currentMessage()
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    for path in lamost_files(2):
+        (demo / path.name).symlink_to(path)
+    monkeypatch.setattr(main_window, "DEMO", demo)
+    wait_for_run(qtbot, window, window.open_demo)
+    assert "demo set" in window.windowTitle() and len(window.catalog) == 2
+
+
+def test_desktop_file_and_icon():
+    desktop = configparser.ConfigParser(interpolation=None)
+    desktop.optionxform = str
+    desktop.read(REPO / "resources" / "bossnet-gui.desktop")
+    entry = desktop["Desktop Entry"]
+    assert entry["Type"] == "Application" and entry["Exec"].startswith("bossnet-gui") and entry["Icon"] == "bossnet-gui"
+    assert "Science" in entry["Categories"]
+    icon = QIcon(str(gui_app.ICON))
+    assert not icon.isNull() and not icon.pixmap(64, 64).isNull()
