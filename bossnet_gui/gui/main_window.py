@@ -228,6 +228,10 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def _on_model_failed(self, message: str) -> None:
+        if self.runner.model is not None:
+            self._on_model_changed(self.runner.model)
+            self.messages.notify(f"Could not load that model: {message}")
+            return
         self.model_label.setText("Model: none (viewing only)")
         self.model_label.setToolTip(message)
         self.messages.notify(f"No model loaded, spectra can be viewed but not predicted. {message}")

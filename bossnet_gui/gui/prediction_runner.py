@@ -73,6 +73,11 @@ class PredictionRunner(QObject):
 
     def _on_model_failed(self, error: Exception) -> None:
         message = str(error) if isinstance(error, ModelLoadError) else f"{type(error).__name__}: {error}"
+        if self.model is not None:  # keep predicting with the model already loaded
+            self._loading_model = False
+            self.modelFailed.emit(f"{message} (still using {self.model.name})")
+            self._start_next()
+            return
         self.set_model(None, message)
 
     # -- runs ---------------------------------------------------------------------------------
