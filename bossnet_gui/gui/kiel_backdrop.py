@@ -67,8 +67,8 @@ def coverage_image(coverage: Coverage) -> pg.ImageItem:
 
 def _grey_lut() -> np.ndarray:
     lut = np.zeros((256, 4), dtype=np.ubyte)
-    lut[:, :3] = np.linspace(255, 120, 256)[:, None]
-    lut[:, 3] = np.r_[0, np.linspace(90, 255, 255)]  # empty bins transparent
+    lut[:, :3] = np.linspace(225, 110, 256)[:, None]
+    lut[:, 3] = np.r_[0, np.linspace(140, 255, 255)]  # empty bins transparent
     return lut
 
 

@@ -178,7 +178,7 @@ class KielPlot(QWidget):
         self.rows = np.flatnonzero(plotted)
         self.scatter.set_points(x[self.rows], y[self.rows], self.scheme.lut_index(column, self.rows))
         self._show_current(self.catalog.current)
-        self.count.setText(f"{len(self.rows):,} stars")
+        self.count.setText(f"{len(self.rows):,} stars" + (" · grey: training density" if self.coverage is not None else ""))
         self.last_flush_ms = (time.perf_counter() - start) * 1000
 
     def _on_selection_changed(self, row: int) -> None:

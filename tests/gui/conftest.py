@@ -70,9 +70,9 @@ def make_window(qtbot, tmp_path, tiny_model):
     from bossnet_gui.gui.prediction_runner import RunSettings
     from bossnet_gui.gui.settings import AppSettings
 
-    def make(model=tiny_model, draws=2, batch_size=8, store_path=None, show=True):
+    def make(model=tiny_model, draws=2, batch_size=8, store_path=None, show=True, coverage_path=None):
         settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-        window = MainWindow(settings, SessionStore(store_path or tmp_path / "session.sqlite"), coverage_path=tmp_path / "no_coverage.npz")
+        window = MainWindow(settings, SessionStore(store_path or tmp_path / "session.sqlite"), coverage_path=coverage_path or tmp_path / "no_coverage.npz")
         qtbot.addWidget(window)
         window.runner.settings = RunSettings(draws=draws, batch_size=batch_size)
         window.runner.set_model(model)

@@ -1,0 +1,61 @@
+"""Screenshots for docs/screenshots (copied from test-output/screenshots by hand after looking at them).
+
+The main window uses the bundled model when it is there, else the tiny published checkpoint (whose
+predictions all sit near 6,100 K / log g 4). The Kiel close-up shows 100,000 stars placed at
+APOGEE DR12 ASPCAP labels (a stand-in catalog, not predictions) over the training-set density.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bossnet_gui.errors import ModelLoadError
+from bossnet_gui.gui.catalog_model import CatalogModel
+from bossnet_gui.gui.kiel_backdrop import TRAINING_COVERAGE
+from bossnet_gui.gui.kiel_plot import KielPlot
+from bossnet_gui.model import resolve_model
+from tests.conftest import DATA, require
+from tests.gui.conftest import image_variation, lamost_files, save_screenshot, wait_for_run
+from tests.gui.test_kiel_plot import star_rows
+
+
+def test_main_window_screenshot(make_window, qtbot, tiny_model, spectra_folder):
+    try:
+        model = resolve_model()
+    except ModelLoadError:
+        model = tiny_model
+    window = make_window(model=model, draws=10, batch_size=16, coverage_path=TRAINING_COVERAGE)
+    window.resize(1500, 950)
+    aspcap = sorted(require(DATA / "apogee" / "aspcapStar").glob("*.fits"))[:1]
+    wait_for_run(qtbot, window, lambda: window.open_paths([spectra_folder, *lamost_files(40), *aspcap]), timeout=240_000)
+    window.kiel.set_colour_scheme("Quality flag")
+    window.kiel.flush()
+    white_dwarf = int(np.flatnonzero(window.catalog.column("source") == str(spectra_folder / "sub" / "spec-0266-51602-0031.fits"))[0])
+    with qtbot.waitSignal(window.catalog.spectrumReady, timeout=10_000):
+        window.catalog.set_current(white_dwarf)
+    qtbot.wait(50)
+    save_screenshot(window, "docs_main_window.png")
+    assert image_variation(window.spectrum.plot_widget) > 5 and len(window.kiel.scatter.data) >= 40
+
+
+def test_kiel_screenshot(qtbot):
+    catalog = CatalogModel()
+    plot = KielPlot(catalog, coverage_path=TRAINING_COVERAGE)
+    qtbot.addWidget(plot)
+    plot.resize(760, 640)
+    plot.show()
+    labels = pd.read_csv(require(DATA / "catalogs" / "apogee_dr12_aspcap_labels.csv"), usecols=["TEFF", "LOGG", "PARAM_M_H"]).dropna()
+    labels = labels[(labels.TEFF > 2500) & (labels.LOGG > -1)]
+    rng = np.random.default_rng(0)
+    pick = rng.integers(0, len(labels), 100_000)
+    frame = star_rows(100_000, labels.TEFF.to_numpy()[pick] * rng.normal(1, 0.01, 100_000), labels.LOGG.to_numpy()[pick] + rng.normal(0, 0.05, 100_000),
+                      feh=labels.PARAM_M_H.to_numpy()[pick])
+    catalog.add_files(frame["source"])
+    catalog.apply_results(frame)
+    plot.flush()
+    catalog.set_current(4242)
+    qtbot.wait(20)
+    save_screenshot(plot, "docs_kiel_100k.png")
+    assert len(plot.scatter.data) == 100_000 and image_variation(plot.plot_widget) > 10
