@@ -29,14 +29,17 @@ from .spectrum_cache import SpectrumCache
 
 QUEUED = "queued"
 CANCELLED = "cancelled before prediction"
+NOT_PREDICTED = ("not predicted", "cancelled")  # statuses that say why no prediction was tried (not a failure)
 __all__ = ["CANCELLED", "COLUMNS", "QUEUED", "CatalogModel", "RowFilter", "conform", "queued_rows", "row_state"]
 
 
 def row_state(status: str) -> str:
-    """queued, predicted or failed, from a row's status."""
+    """queued, predicted, not predicted (no model, cancelled) or failed, from a row's status."""
     if status == QUEUED:
         return "queued"
-    return "predicted" if status == OK else "failed"
+    if status == OK:
+        return "predicted"
+    return "not predicted" if str(status).startswith(NOT_PREDICTED) else "failed"
 
 
 def queued_rows(sources: Sequence[str]) -> pd.DataFrame:
@@ -107,8 +110,7 @@ class CatalogModel(QObject):
         return list(dict.fromkeys(self.column("source")))
 
     def states(self) -> np.ndarray:
-        status = self.column("status")
-        return np.where(status == QUEUED, "queued", np.where(status == OK, "predicted", "failed"))
+        return np.array([row_state(s) for s in self.column("status")], dtype=object)
 
     def predicted(self) -> np.ndarray:
         return self.column("status") == OK

@@ -10,8 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSp
 from superqt.utils import WorkerBase, create_worker
 
 from ..catalog.session import SessionStore
-from ..model.predictor import OK
-from .catalog_model import CatalogModel
+from .catalog_model import CatalogModel, row_state
 from .catalog_table import CatalogTable
 from .kiel_backdrop import RESOURCES, TRAINING_COVERAGE
 from .kiel_plot import KielPlot
@@ -26,7 +25,7 @@ from .settings_dialog import SettingsDialog
 from .spectrum_plot import SpectrumPlot
 from .vetting_actions import VettingActions
 from .vetting_bar import VettingBar
-from .workers import NO_MODEL, broadcast_table, export_catalog, export_meta
+from .workers import broadcast_table, export_catalog, export_meta
 
 APP_NAME = "bossnet-gui"
 DEMO = RESOURCES / "demo"
@@ -112,7 +111,9 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._add(run, "&Cancel", self.runner.cancel, "Ctrl+.")
         self.rerun_action = self._add(run, "Predict &again with current settings", self.rerun)
         self._add(run, "&Settings…", self._on_settings, "Ctrl+,")
-        self._add(run, "Load &published model…", self._on_load_published)
+        model = self.menuBar().addMenu("&Model")
+        self._add(model, "Load &published model…", self._on_load_published)
+        self._add(model, "Use the &bundled model", lambda: self.apply_settings(self.runner.settings, ""))
         vet = self.menuBar().addMenu("&Vet")
         for action in self.vet_actions.actions():
             vet.addSeparator() if action is None else vet.addAction(action)
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
 
     def _on_rows_changed(self, rows) -> None:
         status = self.catalog.column("status")[rows]
-        failed = [int(r) for r, s in zip(rows, status) if s not in (OK, "queued", NO_MODEL) and not str(s).startswith("cancelled")]
+        failed = [int(r) for r, s in zip(rows, status) if row_state(s) == "failed"]
         if failed:
             first = failed[0]
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""

@@ -15,7 +15,7 @@ from superqt.utils import create_worker
 from ..errors import ModelLoadError
 from ..model import LoadedModel
 from .catalog_model import CANCELLED, CatalogModel
-from .workers import NO_MODEL, PredictionBatch, Throughput, expand_paths, load_model, make_predictor, predict_files
+from .workers import NO_MODEL, PredictionBatch, Throughput, expand_paths, load_model, predict_files
 
 
 @dataclass

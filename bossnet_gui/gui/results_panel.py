@@ -104,7 +104,8 @@ class ResultsPanel(QWidget):
         r = self.catalog.record(row)
         state = row_state(r["status"])
         title = r["id"] or Path(r["source"]).name
-        status = "" if r["status"] == OK else f"<br><span style='color:#b22'>{r['status']}</span>"
+        colour = "#b22" if state == "failed" else "#666"
+        status = "" if r["status"] == OK else f"<br><span style='color:{colour}'>{r['status']}</span>"
         self.heading.setText(f"<b style='font-size:14pt'>{title}</b> — {state}{status}")
         for name, _, unit, decimals in PARAMETERS:
             self.values[name].setText(with_error(r[name], r.get(f"{name}_err"), unit, decimals))

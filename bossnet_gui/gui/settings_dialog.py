@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QPushButton, QSpinBox, QWidget
 
 from ..model import available_models
 from .prediction_runner import RunSettings

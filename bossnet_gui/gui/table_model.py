@@ -137,7 +137,7 @@ class CatalogTableModel(QAbstractTableModel):
             return row_state(value(row, "status")) if name == STATE else format_value(name, value(row, name))
         if role == Qt.ItemDataRole.ForegroundRole:
             state = row_state(value(row, "status"))
-            return QUEUED_COLOUR if state == "queued" else FAILED_COLOUR if state == "failed" else None
+            return FAILED_COLOUR if state == "failed" else None if state == "predicted" else QUEUED_COLOUR
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return RIGHT if name in self._right_aligned else None
         if role == Qt.ItemDataRole.ToolTipRole:

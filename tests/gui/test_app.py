@@ -5,9 +5,6 @@ from __future__ import annotations
 import configparser
 import subprocess
 import sys
-from pathlib import Path
-
-import pytest
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication

@@ -58,7 +58,7 @@ def test_unfinished_files_get_a_reason(catalog):
     catalog.apply_results(results(["/a.fits"]))
     catalog.mark_unfinished(catalog.queued_sources())
     assert catalog.frame.at[1, "status"] == CANCELLED and catalog.queued_sources() == []
-    assert list(catalog.states()) == ["predicted", "failed"]
+    assert list(catalog.states()) == ["predicted", "not predicted"]
 
 
 def test_filters_and_plot_subset(catalog, qtbot):

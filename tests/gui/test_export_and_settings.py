@@ -3,11 +3,8 @@ persist between windows, recent files, no-model mode, and a corrupt session stor
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
 
 from bossnet_gui.catalog.export import read_catalog
 from bossnet_gui.gui.prediction_runner import RunSettings

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from bossnet_gui.model.predictor import OK
 from tests.gui.conftest import image_variation, lamost_files, save_screenshot, wait_for_run
 
 
@@ -45,6 +44,16 @@ def test_first_result_streams_in_before_the_rest(make_window, qtbot):
     assert window.catalog.current == 0  # the first star is shown without a click
     assert window.progress.bar.value() == 13 and window.progress.bar.maximum() == 13
     print(f"time to first result: {first_result * 1000:.0f} ms")
+
+
+def test_one_file_is_on_screen_within_a_second(make_window, qtbot):
+    window = make_window(draws=20)
+    start = time.perf_counter()
+    window.open_paths(lamost_files(1))
+    qtbot.waitUntil(lambda: window.results.values["Teff"].text().endswith("K") and window.spectrum.spectrum is not None, timeout=10_000)
+    on_screen = time.perf_counter() - start
+    print(f"\none file: result and spectrum on screen after {on_screen * 1000:.0f} ms (20 draws)")
+    assert on_screen < 1.0
 
 
 def test_cancel_stops_within_one_batch(make_window, qtbot):

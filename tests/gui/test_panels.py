@@ -4,7 +4,6 @@ dialog, and loading a published model directory from the settings."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from bossnet_gui.gui.catalog_model import CatalogModel
 from bossnet_gui.gui.prediction_runner import RunSettings
@@ -12,7 +11,7 @@ from bossnet_gui.gui.results_panel import ResultsPanel, aspcap_values, with_erro
 from bossnet_gui.gui.settings_dialog import BUNDLED_DEFAULT, SettingsDialog
 from bossnet_gui.io import read_spectra
 from tests.conftest import DATA, require
-from tests.gui.conftest import TINY_BOSS, lamost_files
+from tests.gui.conftest import TINY_BOSS
 from tests.gui.test_kiel_plot import star_rows
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from bossnet_gui.errors import ModelLoadError
 from bossnet_gui.gui.catalog_model import CatalogModel
