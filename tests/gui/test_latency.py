@@ -41,5 +41,6 @@ def test_event_loop_is_never_blocked_during_a_run(make_window, qtbot):
         f"GUI-thread CPU per gap max {busy.max():.1f} ms"
     )
     assert busy.max() < MAX_GAP_MS, f"the GUI thread worked {busy.max():.0f} ms without returning to the event loop"
+    assert np.percentile(gaps, 99) < MAX_GAP_MS
     if not overloaded:
         assert gaps.max() < MAX_GAP_MS, f"GUI thread blocked for {gaps.max():.0f} ms"
