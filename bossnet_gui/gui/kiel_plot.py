@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ..model.predictor import OK
@@ -138,7 +138,7 @@ class KielPlot(QWidget):
         if label not in SCHEMES:
             return
         self.scheme = SCHEMES[label]
-        if self.colour_by.currentText() != label:
+        with QSignalBlocker(self.colour_by):
             self.colour_by.setCurrentText(label)
         self.scatter.set_lut(self.scheme.brushes())
         self.colour_bar.setVisible(not self.scheme.categorical)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
-from superqt.utils import WorkerBase, create_worker
+from superqt.utils import WorkerBase
 
 from ..catalog.session import SessionStore
 from .catalog_model import CatalogModel, row_state
 from .catalog_table import CatalogTable
 from .kiel_backdrop import RESOURCES, TRAINING_COVERAGE
 from .kiel_plot import KielPlot
+from .export_actions import SCOPES, ExportActions
 from .message_bar import MessageBar
-from .plot_export import export_plot
 from .prediction_runner import PredictionRunner
 from .progress_panel import ProgressPanel
 from .pyside_fixes import protect_singletons
@@ -25,12 +25,10 @@ from .settings_dialog import SettingsDialog
 from .spectrum_plot import SpectrumPlot
 from .vetting_actions import VettingActions
 from .vetting_bar import VettingBar
-from .workers import broadcast_table, export_catalog, export_meta
+from .window_state import restore_window_state, save_window_state
 
 APP_NAME = "bossnet-gui"
 DEMO = RESOURCES / "demo"
-CATALOG_FILTER = "FITS table (*.fits);;ECSV (*.ecsv);;CSV (*.csv);;VOTable (*.vot *.xml)"
-PLOT_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
 SPECTRUM_FILTER = "FITS spectra (*.fits *.fit *.fits.gz *.fit.gz *.fts);;All files (*)"
 
 
@@ -52,11 +50,11 @@ class MainWindow(QMainWindow):
         self.progress = ProgressPanel()
         self.model_label = QLabel("Model: loading…")
         self.loaded = "nothing loaded"
-        self.export_worker = None
+        self.exports = ExportActions(self.catalog, self.runner, self, lambda: self.settings.last_folder, self.statusBar().showMessage, self.messages.notify)
         self._build_layout()
         self._build_menus()
         self._connect()
-        self._restore_state()
+        restore_window_state(self, self.settings)
         self.setAcceptDrops(True)
         self.messages.notify(self.store.warning)
         self._update_title()
@@ -86,6 +84,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.messages)
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
+        self.statusBar().addPermanentWidget(self.exports.busy)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.model_label)
         self.resize(1440, 900)
@@ -100,11 +99,11 @@ class MainWindow(QMainWindow):
         self._add(file, "&Close all", self.close_all)
         file.addSeparator()
         export = file.addMenu("&Export catalog")
-        for scope in ("all", "filtered", "selected"):
-            self._add(export, f"{scope.capitalize()} rows…", lambda _checked=False, s=scope: self._on_export_catalog(s))
-        self._add(file, "Export &Kiel diagram…", lambda: self._on_export_plot(self.kiel.plot_item, "kiel"))
-        self._add(file, "Export &spectrum plot…", lambda: self._on_export_plot(self.spectrum.plot_item, "spectrum"))
-        self._add(file, "Send table to TOPCAT (SAMP)", self.broadcast)
+        for scope in SCOPES:
+            self._add(export, f"{scope.capitalize()} rows…", lambda _checked=False, s=scope: self.exports.ask_catalog(s))
+        self._add(file, "Export &Kiel diagram…", lambda: self.exports.ask_plot(self.kiel.plot_item, "kiel"))
+        self._add(file, "Export &spectrum plot…", lambda: self.exports.ask_plot(self.spectrum.plot_item, "spectrum"))
+        self._add(file, "Send table to TOPCAT (SAMP)", lambda: self.exports.broadcast())
         file.addSeparator()
         self._add(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         run = self.menuBar().addMenu("&Run")
@@ -271,62 +270,6 @@ class MainWindow(QMainWindow):
         if folder:
             self.apply_settings(self.runner.settings, folder)
 
-    # -- export -------------------------------------------------------------------------------
-
-    def rows_for(self, scope: str):
-        frame = self.catalog.frame
-        if scope == "filtered":
-            return frame[self.catalog.visible]
-        if scope == "selected":
-            rows = self.catalog.selected_rows if len(self.catalog.selected_rows) else [self.catalog.current] * (self.catalog.current >= 0)
-            return frame.iloc[list(rows)]
-        return frame
-
-    def export_catalog_to(self, path: str | Path, scope: str = "all"):
-        """Write the catalog (all, filtered or selected rows) in a worker; returns the worker."""
-        frame = self.rows_for(scope).reset_index(drop=True)
-        run = self.runner.settings
-        meta = export_meta(self.runner.model, run.draws, run.seed)
-        self.progress.bar.setRange(0, 0)
-        self.statusBar().showMessage(f"Exporting {len(frame):,} rows to {Path(path).name}…")
-        self.export_worker = create_worker(export_catalog, frame, path, meta, _start_thread=False, _connect={"returned": self._on_exported, "errored": self._on_export_failed})
-        QTimer.singleShot(0, self.export_worker.start)  # after the caller has connected to it
-        return self.export_worker
-
-    def _on_exported(self, path: Path) -> None:
-        self.progress.bar.setRange(0, max(self.runner.throughput.total, 1))
-        self.statusBar().showMessage(f"Catalog written to {path}", 10000)
-
-    def _on_export_failed(self, error: Exception) -> None:
-        self.progress.bar.setRange(0, max(self.runner.throughput.total, 1))
-        self.messages.notify(f"Export failed: {error}")
-
-    def _on_export_catalog(self, scope: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {scope} rows", str(Path(self.settings.last_folder) / "bossnet_catalog.fits"), CATALOG_FILTER)
-        if path:
-            self.export_catalog_to(path, scope)
-
-    def export_plot(self, plot_item, path: str | Path) -> Path:
-        return export_plot(plot_item, path)
-
-    def _on_export_plot(self, plot_item, name: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {name} plot", str(Path(self.settings.last_folder) / f"{name}.png"), PLOT_FILTER)
-        if path:
-            self.statusBar().showMessage(f"Plot written to {self.export_plot(plot_item, path)}", 8000)
-
-    def broadcast(self):
-        """Send the filtered table to SAMP clients (TOPCAT); says so when no hub runs."""
-        run = self.runner.settings
-        return create_worker(
-            broadcast_table,
-            self.rows_for("filtered").reset_index(drop=True),
-            export_meta(self.runner.model, run.draws, run.seed),
-            _connect={"returned": self._on_broadcast_done, "errored": self._on_export_failed},
-        )
-
-    def _on_broadcast_done(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10000)
-
     def _on_shortcuts(self) -> None:
         lines = [f"{a.text()}: {', '.join(s.toString() for s in a.shortcuts())}" for a in self.vet_actions.actions() if a is not None and a.shortcuts()]
         box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", "\n".join(lines), parent=self)
@@ -335,37 +278,8 @@ class MainWindow(QMainWindow):
 
     # -- persistence --------------------------------------------------------------------------
 
-    def _restore_state(self) -> None:
-        s = self.settings
-        if (geometry := s.bytes("window/geometry")) is not None:
-            self.restoreGeometry(geometry)
-        for splitter in (self.top_splitter, self.main_splitter):
-            if (state := s.bytes(f"window/{splitter.objectName()}")) is not None:
-                splitter.restoreState(state)
-        if (header := s.bytes("table/header")) is not None:
-            self.table.view.horizontalHeader().restoreState(header)
-            self.table.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        hidden = s.get("table/hidden_columns", None, list)
-        if hidden is not None:
-            self.table.set_hidden_columns(hidden)
-        self.kiel.set_colour_scheme(s.get("kiel/colour_by", self.kiel.scheme.label, str))
-        self.spectrum.set_options(s.get("spectrum/log_scaled", False, bool), s.get("spectrum/smoothing", 1, int), s.get("spectrum/features", True, bool))
-        self.vet_actions.advance.setChecked(s.get("vet/advance", True, bool))
-
     def save_state(self) -> None:
-        s = self.settings
-        s.set("window/geometry", self.saveGeometry())
-        for splitter in (self.top_splitter, self.main_splitter):
-            s.set(f"window/{splitter.objectName()}", splitter.saveState())
-        s.set("table/header", self.table.view.horizontalHeader().saveState())
-        s.set("table/hidden_columns", self.table.hidden_columns() or [""])
-        s.set("kiel/colour_by", self.kiel.scheme.label)
-        s.set("spectrum/log_scaled", self.spectrum.log_scaled)
-        s.set("spectrum/smoothing", self.spectrum.smoothing.value())
-        s.set("spectrum/features", self.spectrum.show_features.isChecked())
-        s.set("vet/advance", self.vet_actions.advance.isChecked())
-        s.set_run_settings(self.runner.settings)
-        s.sync()
+        save_window_state(self, self.settings)
 
     def closeEvent(self, event) -> None:
         self.save_state()

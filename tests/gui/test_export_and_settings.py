@@ -25,7 +25,7 @@ def vetted_window(make_window, qtbot):
 def test_catalog_export_round_trip(vetted_window, qtbot, tmp_path, suffix):
     window = vetted_window
     path = tmp_path / f"catalog{suffix}"
-    with qtbot.waitSignal(window.export_catalog_to(path, "all").finished, timeout=20_000):
+    with qtbot.waitSignal(window.exports.export_catalog_to(path, "all").finished, timeout=20_000):
         pass
     frame, meta = read_catalog(path)
     assert len(frame) == 5
@@ -41,11 +41,11 @@ def test_catalog_export_round_trip(vetted_window, qtbot, tmp_path, suffix):
 def test_export_filtered_and_selected_rows(vetted_window, qtbot, tmp_path):
     window = vetted_window
     window.table.unvetted_only.setChecked(True)
-    with qtbot.waitSignal(window.export_catalog_to(tmp_path / "unvetted.ecsv", "filtered").finished, timeout=20_000):
+    with qtbot.waitSignal(window.exports.export_catalog_to(tmp_path / "unvetted.ecsv", "filtered").finished, timeout=20_000):
         pass
     assert list(read_catalog(tmp_path / "unvetted.ecsv")[0]["user_flag"]) == ["", "", ""]
     window.catalog.set_selected_rows([1, 4])
-    with qtbot.waitSignal(window.export_catalog_to(tmp_path / "picked.fits", "selected").finished, timeout=20_000):
+    with qtbot.waitSignal(window.exports.export_catalog_to(tmp_path / "picked.fits", "selected").finished, timeout=20_000):
         pass
     picked = read_catalog(tmp_path / "picked.fits")[0]
     assert list(picked["source"]) == [window.catalog.value(1, "source"), window.catalog.value(4, "source")]
@@ -54,8 +54,8 @@ def test_export_filtered_and_selected_rows(vetted_window, qtbot, tmp_path):
 def test_plots_export_as_png_and_svg(vetted_window, tmp_path):
     window = vetted_window
     window.kiel.flush()
-    png = window.export_plot(window.kiel.plot_item, tmp_path / "kiel.png")
-    svg = window.export_plot(window.spectrum.plot_item, tmp_path / "spectrum.svg")
+    png = window.exports.export_plot(window.kiel.plot_item, tmp_path / "kiel.png")
+    svg = window.exports.export_plot(window.spectrum.plot_item, tmp_path / "spectrum.svg")
     from PySide6.QtGui import QImage
 
     image = QImage(str(png))
