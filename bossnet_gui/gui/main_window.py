@@ -215,6 +215,8 @@ class MainWindow(QMainWindow):
     # -- run state ----------------------------------------------------------------------------
 
     def _on_running_changed(self, running: bool) -> None:
+        if not running:
+            self.table.table_model.resort()
         self.cancel_action.setEnabled(running)
         self.rerun_action.setEnabled(not running)
         if not running and len(self.catalog):

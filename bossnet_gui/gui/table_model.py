@@ -166,6 +166,11 @@ class CatalogTableModel(QAbstractTableModel):
         )
         self.layoutChanged.emit()
 
+    def resort(self) -> None:
+        """Sort again by the current key (rows that arrived or changed while streaming keep their place until then)."""
+        if self.sort_key is not None:
+            self.sort(*self.sort_key)
+
     def _sorted_order(self) -> np.ndarray:
         n = len(self.catalog)
         if self.sort_key is None:

@@ -64,6 +64,8 @@ def test_sorting_with_numpy_keeps_missing_values_last(table, qtbot):
     # a result arriving while sorted goes to its row without re-sorting everything
     catalog.apply_results(star_rows(1, np.array([9000.0]), 4.0).assign(source="/stars/s000001.fits"))
     assert widget.proxy.index(2, column(widget, "Teff")).data() == "9000"
+    widget.table_model.resort()  # what the window does when a run ends
+    assert [widget.proxy.catalog_row(r) for r in range(4)] == [1, 3, 0, 2]
 
 
 def test_filters_flow_through_the_proxy(table, qtbot):
