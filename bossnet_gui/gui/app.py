@@ -52,10 +52,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .main_window import APP_NAME, MainWindow
-    from .pyside_fixes import protect_singletons
-
-    protect_singletons()
-
     app = QApplication.instance() or QApplication([APP_NAME])
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)

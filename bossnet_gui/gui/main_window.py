@@ -18,7 +18,6 @@ from .export_actions import SCOPES, ExportActions
 from .message_bar import MessageBar
 from .prediction_runner import PredictionRunner
 from .progress_panel import ProgressPanel
-from .pyside_fixes import protect_singletons
 from .results_panel import ResultsPanel
 from .settings import AppSettings, default_store_path
 from .settings_dialog import SettingsDialog
@@ -35,7 +34,6 @@ SPECTRUM_FILTER = "FITS spectra (*.fits *.fit *.fits.gz *.fit.gz *.fts);;All fil
 class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings | None = None, store: SessionStore | None = None, coverage_path: Path = TRAINING_COVERAGE):
         super().__init__()
-        protect_singletons()  # PySide6 6.12 leaks references to None, True, False on Python 3.11 (pyside_fixes)
         self.settings = settings or AppSettings()
         self.store = store if store is not None else SessionStore(default_store_path())
         self.catalog = CatalogModel(self.store, self)

@@ -39,14 +39,6 @@ def spectra_folder(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture(autouse=True, scope="session")
-def singletons_protected():
-    """PySide6 6.12 leaks references to None/True/False; on Python 3.11 a test session would abort (pyside_fixes)."""
-    from bossnet_gui.gui.pyside_fixes import protect_singletons
-
-    protect_singletons()
-
-
 @pytest.fixture(autouse=True)
 def gui_tuning():
     """The app's thread settings (GIL switch interval, torch threads) for each GUI test, restored after."""
