@@ -167,8 +167,26 @@ class Predictor:
             samples = values[1:]
             # torch.median takes the lower middle value for an even count, as the published pipeline does
             out["median"] = torch.median(samples, dim=0).values.numpy()
-            out["std"] = torch.std(samples, dim=0).numpy() if draws > 1 else np.zeros_like(out["point"])
+            std = torch.std(samples, dim=0).numpy() if draws > 1 else np.zeros_like(out["point"])
+            out["std"] = self._with_model_error(std, out["median"])
         return out
+
+    def _with_model_error(self, std: np.ndarray, centre: np.ndarray) -> np.ndarray:
+        """The draws' spread plus the model's own error term, in quadrature, when its weights carry one
+        (``metadata["model_error"]``: label -> σ, fitted on validation spectra; published weights have none).
+        A derived column gets the term propagated (Teff: ln 10 · Teff · σ_logTeff)."""
+        terms = self.model.metadata.get("model_error") or {}
+        if not terms:
+            return std
+        std = std.copy()
+        for name, term in terms.items():
+            if name in self.columns:
+                std[:, self.columns.index(name)] = np.hypot(std[:, self.columns.index(name)], term)
+        for derived, source in DERIVED.items():
+            if derived in self.columns and source in terms:
+                i = self.columns.index(derived)
+                std[:, i] = np.hypot(std[:, i], math.log(10) * centre[:, i] * terms[source])
+        return std
 
     def predict_iter(
         self,
