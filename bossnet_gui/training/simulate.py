@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from ..io.common import spectrum_from_ivar
 from ..spectrum import Spectrum, SpectrumMeta
@@ -116,6 +117,23 @@ def broaden_to_survey(wavelength: np.ndarray, flux: np.ndarray, library_fwhm: fl
     return Template(ln_start, TEMPLATE_LN_STEP, broadened.astype(np.float32))
 
 
+def velocity_broadened(template: Template, sigma_kms: float) -> Template:
+    """The template convolved with a Gaussian of ``sigma_kms`` (far beyond any star's rotation: an outlier
+    example whose lines are as broad as a white dwarf's pressure-broadened ones). Gaps are bridged first."""
+    flux = template.flux.astype(np.float64)
+    known = np.isfinite(flux)
+    flux = np.interp(np.arange(len(flux)), np.flatnonzero(known), flux[known])
+    sigma_pixels = sigma_kms / C_KMS / template.ln_step
+    return replace(template, flux=gaussian_filter1d(flux, sigma_pixels, mode="nearest").astype(np.float32))
+
+
+def blackbody(teff: float, like: Template) -> Template:
+    """A featureless Planck continuum on the grid of ``like``: another outlier example."""
+    wavelength_cm = like.wavelength * 1e-8
+    flux = 1.0 / (wavelength_cm**5 * np.expm1(1.4387769 / (wavelength_cm * teff)))
+    return replace(like, flux=(flux / np.median(flux)).astype(np.float32))
+
+
 # -- physical effects --------------------------------------------------------------------------
 
 
@@ -154,14 +172,18 @@ def error_array(wavelength: np.ndarray, flux: np.ndarray, snr: float) -> np.ndar
     return shape * np.nanmedian(np.abs(flux) / shape) / snr
 
 
-def dropped_pixels(n: int, rng: np.random.Generator, fraction: float, segments: int, max_segment: int = MAX_SEGMENT) -> np.ndarray:
-    """True for pixels lost to bad columns, cosmic rays or masked regions: scattered pixels plus segments."""
-    lost = rng.random(n) < fraction
+def dropped_pixels(n: int, rng: np.random.Generator, fraction: float, segments: int, max_segment: int = MAX_SEGMENT) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels lost to cosmic rays and bad columns (scattered; the file keeps a flux value) and masked
+    segments (half of them written as zero flux, as LAMOST files do): two boolean masks."""
+    scattered = rng.random(n) < fraction
+    zeroed = np.zeros(n, dtype=bool)
     for _ in range(segments):
         length = int(rng.integers(10, max_segment + 1))
         start = int(rng.integers(0, max(1, n - length)))
-        lost[start : start + length] = True
-    return lost
+        scattered[start : start + length] = True
+        if rng.random() < 0.5:
+            zeroed[start : start + length] = True
+    return scattered, zeroed
 
 
 # -- one observation ---------------------------------------------------------------------------
@@ -229,6 +251,19 @@ class Augmentation:
             pixel_offset=int(rng.integers(-40, 41)),
         )
 
+    def eased(self, difficulty: float) -> "Augmentation":
+        """The same ranges made easier for the start of training (difficulty 0) up to the full ranges (1):
+        the lowest S/N falls from 30 to ``snr_range[0]``, drops and extra noise grow from none."""
+        d = float(np.clip(difficulty, 0.0, 1.0))
+        low = math.exp((1 - d) * math.log(30.0) + d * math.log(self.snr_range[0]))
+        return replace(
+            self,
+            snr_range=(min(low, self.snr_range[1]), self.snr_range[1]),
+            drop_fraction_max=self.drop_fraction_max * d,
+            drop_segments_max=int(round(self.drop_segments_max * d)),
+            extra_noise_probability=self.extra_noise_probability * d,
+        )
+
     def clean(self, rv: float = 0.0, snr: float = 50.0, survey: str = BOSS.name) -> Conditions:
         """Plain conditions: full coverage, no reddening, tilt, drops or extra noise."""
         pixels = SURVEYS[survey].pixels()
@@ -278,10 +313,10 @@ def _throughput(wavelength: np.ndarray, conditions: Conditions) -> np.ndarray:
 
 
 def _finish(wavelength, flux, sigma, bad, conditions: Conditions, rng: np.random.Generator, meta: SpectrumMeta) -> Spectrum:
-    """Extra noise, dropped pixels (ivar 0; their flux zeroed or kept at random), then the reader's Spectrum."""
+    """Extra noise, dropped pixels and segments (ivar 0), then the Spectrum a reader would build."""
     flux = flux + conditions.extra_noise * sigma * rng.standard_normal(len(flux))
-    lost = bad | dropped_pixels(len(flux), rng, conditions.drop_fraction, conditions.drop_segments)
-    zeroed = lost & (rng.random(len(flux)) < 0.5)
+    dropped, zeroed = dropped_pixels(len(flux), rng, conditions.drop_fraction, conditions.drop_segments)
+    lost = bad | dropped
     flux = np.where(zeroed, 0.0, flux)
     ivar = np.where(lost, 0.0, 1.0 / sigma**2)
     meta = replace(meta, snr=math.nan)

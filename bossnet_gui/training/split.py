@@ -31,6 +31,11 @@ def _role(stars: list[LabelledStar]) -> str | None:
     return None
 
 
+def _mean_log_teff(members: list[LabelledStar]) -> float:
+    values = [s.labels[LABELS.index("logTeff")] for s in members if s.has_teff]
+    return float(np.mean(values)) if values else np.nan
+
+
 def split_by_star(stars: list[LabelledStar], seed: int = 0) -> dict[str, str]:
     """spectrum_id -> train / validation / test / ood / unused, deterministic for a seed."""
     groups: dict[str, list[LabelledStar]] = defaultdict(list)
@@ -38,7 +43,7 @@ def split_by_star(stars: list[LabelledStar], seed: int = 0) -> dict[str, str]:
         groups[star.star].append(star)
     assignment: dict[str, str] = {}
     strata: dict[tuple, list[str]] = defaultdict(list)
-    log_teff = {key: np.nanmean([s.labels[LABELS.index("logTeff")] for s in members]) for key, members in groups.items()}
+    log_teff = {key: _mean_log_teff(members) for key, members in groups.items()}
     candidates = sorted(k for k, members in groups.items() if _role(members) is None)
     edges = np.quantile([log_teff[k] for k in candidates], np.linspace(0, 1, TEFF_STRATA + 1)[1:-1])
     for key in sorted(groups):

@@ -19,9 +19,20 @@ from ..model.weights import LoadedModel
 from ..preprocess import GRID_SIZE
 from ..spectrum import OPTICAL, Spectrum, SpectrumMeta
 from .library import LABELS, LAMOST, LabelledStar
-from .simulate import Augmentation, Conditions, Template, broaden_to_survey, observe_spectrum, observe_template
+from .simulate import (
+    Augmentation,
+    Conditions,
+    Template,
+    blackbody,
+    broaden_to_survey,
+    observe_spectrum,
+    observe_template,
+    velocity_broadened,
+)
 
 RV = LABELS.index("rv")
+OUTLIER_SIGMA_KMS = (800.0, 4000.0)  # line broadening of the outlier examples (stars: ≲ 200 km/s)
+OUTLIER_TEFF = (3000.0, 60000.0)  # featureless blackbody outlier examples
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,7 @@ class LabelScaling:
     def from_labels(cls, labels: np.ndarray, rv_std: float) -> "LabelScaling":
         mean, std = np.nanmean(labels, axis=0), np.nanstd(labels, axis=0)
         mean[RV], std[RV] = 0.0, rv_std  # RV labels are the injected shifts, centred on 0
-        return cls(mean, std)
+        return cls(mean, np.where(std > 0, std, 1.0))
 
     def normalise(self, labels: np.ndarray) -> np.ndarray:
         return (labels - self.mean) / self.std
@@ -65,11 +76,11 @@ class ViewMaker:
         model = LoadedModel("training", args_network, LABELS, {c: (0.0, 1.0) for c in LABELS}, OPTICAL, GRID_SIZE, "", "")
         self.predictor = Predictor(model)
 
-    def conditions(self, index: int, rng: np.random.Generator, **fixed) -> Conditions:
+    def conditions(self, index: int, rng: np.random.Generator, augmentation: Augmentation | None = None, **fixed) -> Conditions:
         """Draw conditions; a survey spectrum keeps its own survey and noise."""
         if self.stars[index].observed is not None:
             fixed.setdefault("survey", LAMOST)
-        return self.augmentation.draw(rng, **fixed)
+        return (augmentation or self.augmentation).draw(rng, **fixed)
 
     def view(self, index: int, conditions: Conditions, rng: np.random.Generator, tag: str) -> Spectrum:
         star = self.stars[index]
@@ -94,8 +105,23 @@ class ViewMaker:
         point, _, _ = self.predictor._prepare(spectra, draws=0, seed=0)
         return point[0]
 
-    def batch(self, indices, rng: np.random.Generator, tag: str = "train", **fixed) -> Batch:
-        conditions = [self.conditions(i, rng, **fixed) for i in indices]
+    def batch(self, indices, rng: np.random.Generator, tag: str = "train", augmentation: Augmentation | None = None, **fixed) -> Batch:
+        conditions = [self.conditions(i, rng, augmentation, **fixed) for i in indices]
         spectra = [self.view(i, c, rng, f"{tag}{n}") for n, (i, c) in enumerate(zip(indices, conditions))]
         labels = np.array([self.labels(i, c) for i, c in zip(indices, conditions)])
         return Batch(self.inputs(spectra), labels, conditions, spectra)
+
+    def outliers(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> torch.Tensor:
+        """Inputs of spectra no star in training looks like (outlier exposure): library stars with lines
+        broadened by 800-4000 km/s, and featureless blackbodies; observed like any other view."""
+        spectra = []
+        for n, index in enumerate(indices):
+            template = self.templates[index] or next(t for t in self.templates if t is not None)
+            if rng.random() < 0.5:
+                template = velocity_broadened(template, float(rng.uniform(*OUTLIER_SIGMA_KMS)))
+            else:
+                template = blackbody(float(np.exp(rng.uniform(*np.log(OUTLIER_TEFF)))), template)
+            conditions = (augmentation or self.augmentation).draw(rng)
+            meta = SpectrumMeta(source=f"simulated/outlier/{n}", survey="simulated", file_format="simulation")
+            spectra.append(observe_template(template, conditions, rng, meta))
+        return self.inputs(spectra)

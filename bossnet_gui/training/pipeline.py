@@ -1,0 +1,218 @@
+"""The whole training run behind ``python -m bossnet_gui.training train``, step by step.
+
+load labelled spectra → split by star (CSV) → weights and label scaling → simulated validation
+views → train with early stopping → out-of-distribution scorer and model-error term on
+validation views → held-out measurements → label coverage (npz) → ``save_bundled``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..model.predictor import Predictor
+from ..model.weights import LoadedModel, save_bundled, state_dict_hash
+from ..preprocess import GRID_SIZE
+from ..spectrum import OPTICAL
+from . import calibrate, evaluate
+from .library import LABELS, LAMOST, MILES, STELIB, LabelledStar, load_all
+from .simulate import Augmentation
+from .split import TRAIN, VALIDATION, counts, read_split, split_by_star, write_split
+from .train import SMALL_ARGS, Batch, History, Schedule, fit, fixed_views
+from .views import LabelScaling, ViewMaker
+from .weighting import inverse_density_weights
+
+REPO = Path(__file__).resolve().parents[2]
+RV_SCALE = 200.0  # km/s, normalisation of the RV output (the injected shifts span ±500 km/s)
+OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE = 64, 5, 0.99
+OOD_TRAIN_VIEWS = 2
+COVERAGE_LOGTEFF = np.linspace(3.2, 5.0, 73)  # 0.025 dex bins
+COVERAGE_LOGG = np.linspace(-0.5, 9.5, 81)  # 0.125 dex bins
+SOURCES = {
+    MILES: "MILES v9.1 (Sánchez-Blázquez et al. 2006, MNRAS 371, 703; parameters Cenarro et al. 2007, MNRAS 374, 664), via sdss-mangadap 4.5.0 (BSD-3)",
+    STELIB: "STELIB v3.2 (Le Borgne et al. 2003, A&A 402, 433), via sdss-mangadap 4.5.0 (BSD-3)",
+    LAMOST: "LAMOST DR1 low-resolution spectra and LASP labels (public data; Luo et al. 2015, RAA 15, 1095), via grd349/LearningLAMOST (MIT)",
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    miles: Path
+    stelib: Path
+    lamost: Path | None
+    out: Path
+    seed: int = 0
+    sdss_white_dwarfs: tuple[Path, ...] = ()
+    split_csv: Path = REPO / "docs" / "model" / "split.csv"
+    coverage_npz: Path = REPO / "resources" / "training_coverage.npz"
+    schedule: Schedule = field(default_factory=Schedule)
+    command: str = ""
+
+
+@dataclass
+class Prepared:
+    stars: list[LabelledStar]
+    split: dict[str, str]
+    train: list[int]
+    validation: list[int]
+    scaling: LabelScaling
+    weights: np.ndarray
+    views: ViewMaker
+
+
+def prepare(miles: Path, stelib: Path, lamost: Path | None, seed: int, log=print) -> Prepared:
+    stars = load_all(miles, stelib, lamost)
+    split = split_by_star(stars, seed)
+    train = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TRAIN]
+    validation = [i for i, s in enumerate(stars) if split[s.spectrum_id] == VALIDATION]
+    labels = np.array([stars[i].labels for i in train])
+    log(f"{len(stars)} spectra; split {counts(split, stars)}")
+    views = ViewMaker(stars, _blank_network(), Augmentation())
+    return Prepared(stars, split, train, validation, LabelScaling.from_labels(labels, RV_SCALE), inverse_density_weights(labels), views)
+
+
+def _blank_network():
+    from ..model.network import BossNet
+
+    return BossNet(SMALL_ARGS)
+
+
+def loaded_model(network, scaling: LabelScaling, name: str = "training") -> LoadedModel:
+    stats = scaling.as_stats()
+    return LoadedModel(name, network, LABELS, stats, OPTICAL, GRID_SIZE, state_dict_hash(network.state_dict()), "memory")
+
+
+def label_coverage(stars: list[LabelledStar], indices: list[int]) -> dict[str, list[float]]:
+    labels = np.array([stars[i].labels for i in indices])
+    return {name: [float(np.nanmin(labels[:, k])), float(np.nanmax(labels[:, k]))] for k, name in enumerate(LABELS) if name != "rv"}
+
+
+def write_coverage(path: Path, stars: list[LabelledStar], indices: list[int]) -> None:
+    """2-D histogram of training labels over log10 Teff × log g (stars without log g left out)."""
+    labels = np.array([stars[i].labels for i in indices])
+    teff, logg = labels[:, LABELS.index("logTeff")], labels[:, LABELS.index("logg")]
+    known = np.isfinite(teff) & np.isfinite(logg)
+    counts_, _, _ = np.histogram2d(teff[known], logg[known], bins=(COVERAGE_LOGTEFF, COVERAGE_LOGG))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        counts=counts_.astype(np.int32),
+        logteff_edges=COVERAGE_LOGTEFF,
+        logg_edges=COVERAGE_LOGG,
+        description=np.array("training spectra per (log10 Teff, log g) bin of bossnet-gui-boss-small; counts[i, j] for logteff_edges[i:i+2], logg_edges[j:j+2]"),
+    )
+
+
+def plain(metadata: dict) -> dict:
+    """Only built-in types (numbers, strings, lists, dicts), so ``torch.load(weights_only=True)`` reads it."""
+    return json.loads(json.dumps(metadata, default=lambda value: value.item() if hasattr(value, "item") else str(value)))
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run(config: TrainConfig, log=print) -> dict:
+    """Train, calibrate, measure and save; returns the metadata written into the weights."""
+    torch.set_num_threads(2)
+    started = time.time()
+    data = prepare(config.miles, config.stelib, config.lamost, config.seed, log)
+    write_split(config.split_csv, data.stars, data.split)
+    validation = fixed_views(data.views, data.validation, config.schedule.validation_views, config.seed, "validation")
+    network, history = fit(data.views, data.train, data.weights, validation, data.scaling, SMALL_ARGS, config.schedule, config.seed, log)
+    train_seconds = time.time() - started
+
+    predictor = Predictor(loaded_model(network, data.scaling))
+    train_views = fixed_views(data.views, data.train, OOD_TRAIN_VIEWS, config.seed, "ood-train")
+    scorer = calibrate.fit_feature_distance(predictor, train_views, validation, OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE)
+    model_error = _model_error(network, data.scaling, scorer, validation)
+    model = LoadedModel(
+        "training", network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, "", "memory",
+        metadata={"model_error": model_error}, ood=scorer,
+    )
+    measured = evaluate.measure(Predictor(model), data.views, data.split, list(config.sdss_white_dwarfs), config.seed)
+    write_coverage(config.coverage_npz, data.stars, data.train)
+    metadata = _metadata(config, data, history, train_seconds, time.time() - started, model_error, measured["numbers"], network)
+    metadata = plain(metadata)
+    metadata["sha256"] = save_bundled(config.out, network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, metadata, ood=scorer)
+    log(f"saved {config.out} ({config.out.stat().st_size / 1e6:.1f} MB) in {time.time() - started:.0f} s")
+    return metadata
+
+
+def evaluate_saved(model_path: Path, miles: Path, stelib: Path, lamost: Path | None, white_dwarfs, report_folder: Path, seed: int) -> Path:
+    """Re-measure a saved model on the held-out data of its own split and write the report."""
+    from ..model.weights import load_bundled
+    from .report import write_report
+
+    torch.set_num_threads(2)
+    model = load_bundled(model_path)
+    data = prepare(miles, stelib, lamost, seed)
+    recorded = REPO / model.metadata.get("split_csv", "docs/model/split.csv")
+    if recorded.exists() and read_split(recorded) != data.split:
+        raise RuntimeError(f"the split from seed {seed} differs from the one recorded in {recorded}")
+    measured = evaluate.measure(Predictor(model), data.views, data.split, list(white_dwarfs), seed)
+    return write_report(report_folder, model, measured, model_path.stat().st_size)
+
+
+def _model_error(network, scaling: LabelScaling, scorer, validation: Batch) -> dict[str, float]:
+    """Model-error term per label from Monte-Carlo predictions of the validation views."""
+    model = LoadedModel("training", network, LABELS, scaling.as_stats(), OPTICAL, GRID_SIZE, "", "memory", ood=scorer)
+    predicted = evaluate.predict(Predictor(model), validation.spectra, validation.labels, [""] * len(validation.labels))
+    return calibrate.model_error_terms(predicted.point, predicted.std, predicted.labels)
+
+
+def _metadata(config, data: Prepared, history: History, train_seconds, total_seconds, model_error, numbers, network) -> dict:
+    libraries = sorted({data.stars[i].library for i in data.train})
+    return {
+        "name": config.out.stem,
+        "description": "BOSS Net-family network trained by bossnet-gui on simulated BOSS/LAMOST observations of MILES and STELIB stars plus LAMOST DR1 spectra",
+        "training": {
+            "command": config.command,
+            "seed": config.seed,
+            "git_commit": git_commit(),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "threads": torch.get_num_threads(),
+            "schedule": asdict(config.schedule),
+            "augmentation": asdict(Augmentation()),
+            "epochs_run": len(history.validation_loss),
+            "best_epoch": history.best_epoch,
+            "train_loss": history.train_loss,
+            "validation_loss": history.validation_loss,
+            "fit_seconds": round(history.seconds, 1),
+            "train_seconds": round(train_seconds, 1),
+            "total_seconds": round(total_seconds, 1),
+        },
+        "data_sources": {name: SOURCES[name] for name in libraries},
+        "split_counts": counts(data.split, data.stars),
+        "split_csv": str(config.split_csv.relative_to(REPO)) if config.split_csv.is_relative_to(REPO) else str(config.split_csv),
+        "label_coverage": label_coverage(data.stars, data.train),
+        "model_error": model_error,
+        "flops_per_spectrum": network.flops_per_spectrum(GRID_SIZE),
+        "parameters": int(sum(p.numel() for p in network.parameters())),
+        "held_out": numbers,
+        "meets_minimum": evaluate.meets_minimum(numbers),
+        "blind_spots": BLIND_SPOTS,
+    }
+
+
+BLIND_SPOTS = [
+    "No white dwarfs, hot subdwarfs, brown dwarfs, Wolf-Rayet or emission-line stars in training: their labels are meaningless (use the OOD score).",
+    "Few stars hotter than 10,000 K or cooler than 3,500 K; log g and [Fe/H] there rest on a handful of library stars.",
+    "Library spectra end at 7,410 Å (MILES) or have gaps (STELIB): the red half of the grid is learned from fewer stars.",
+    "Library labels are compilations (MILES: Cenarro et al. 2007; STELIB: header values), LAMOST labels are LASP DR1 values with ~0.4 dex log g errors; none are APOGEE-calibrated like the published model's.",
+    "RV is learned from injected shifts of rest-frame library spectra (their own RVs are ~0 ± 10-15 km/s) and from LASP RVs of LAMOST spectra, which have a ~-7 km/s offset against a MILES template cross-correlation.",
+    "Noise, flux-calibration errors, sky and masking are simulated; real BOSS spectra can show artefacts (sky residuals, dichroic edges) that the simulation lacks.",
+]
