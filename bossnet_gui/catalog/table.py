@@ -95,8 +95,8 @@ def _identity(spectrum: Spectrum | None) -> dict:
     }
 
 
-def frame_from_batch(batch: BatchResult, model: LoadedModel, thresholds: Thresholds | None = None) -> pd.DataFrame:
-    """Catalog rows for one batch of results, flags computed."""
+def frame_from_batch(batch: BatchResult, model: LoadedModel | None, thresholds: Thresholds | None = None) -> pd.DataFrame:
+    """Catalog rows for one batch of results, flags computed (``model`` None: rows no model looked at)."""
     draws = batch.median is not None
     frame = pd.DataFrame([_identity(s) for s in batch.spectra], columns=list(_identity(None)))
     frame.insert(0, "source", [s for s, _ in batch.sources])
@@ -114,11 +114,11 @@ def frame_from_batch(batch: BatchResult, model: LoadedModel, thresholds: Thresho
     frame["extrapolated_fraction"] = batch.extrapolated_fraction
     frame["ood_score"] = batch.ood_score
     if thresholds is None:
-        thresholds = Thresholds.for_model(dict(model.metadata), model.ood.threshold if model.ood else None)
+        thresholds = Thresholds.for_model(dict(model.metadata), model.ood.threshold if model.ood else None) if model else Thresholds()
     frame = pd.concat([frame, compute_flags(frame, thresholds)], axis=1)
     frame["flag_names"] = [flag_names(int(bits)) for bits in frame["result_flags"]]
-    frame["model"] = model.name
-    frame["model_hash"] = model.content_hash
+    frame["model"] = model.name if model else ""
+    frame["model_hash"] = model.content_hash if model else ""
     frame["user_flag"] = ""
     frame["note"] = ""
     return frame[all_columns(1 if draws else 0)]

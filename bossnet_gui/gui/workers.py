@@ -13,15 +13,13 @@ import warnings
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Iterable, Iterator, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..catalog.export import provenance, write_catalog
 from ..catalog.session import SessionStore
-from ..catalog.table import frame_from_batch
+from ..catalog.table import PARAMETERS, frame_from_batch
 from ..engine import predict_frames
 from ..errors import SpectrumReadError
 from ..io import find_spectrum_files, iter_spectra
@@ -95,22 +93,7 @@ def predict_chunk(chunk: list[Spectrum | SpectrumReadError], predictor: Predicto
 
 def unpredicted_frame(items: Sequence[Spectrum | SpectrumReadError], reason: str) -> pd.DataFrame:
     """Catalog rows (identity, S/N, read failures) for spectra no model looked at."""
-    columns = ("logg", "logTeff", "FeH", "rv", "Teff")
-    n = len(items)
-    batch = BatchResult(
-        start=0,
-        sources=[(it.path, "") if isinstance(it, SpectrumReadError) else (it.meta.source, it.meta.hdu) for it in items],
-        spectra=[None if isinstance(it, SpectrumReadError) else it for it in items],
-        status=[it.reason if isinstance(it, SpectrumReadError) else reason for it in items],
-        columns=columns,
-        point=np.full((n, len(columns)), np.nan),
-        median=None,
-        std=None,
-        extrapolated_fraction=np.full(n, np.nan),
-        ood_score=np.full(n, np.nan),
-    )
-    no_model = SimpleNamespace(name="", content_hash="", metadata={}, ood=None)
-    return frame_from_batch(batch, no_model)
+    return frame_from_batch(BatchResult.unpredicted(items, tuple(PARAMETERS), reason), None)
 
 
 def load_model(spec: str | None = None) -> LoadedModel:

@@ -7,7 +7,7 @@ One class covers the BOSS, LAMOST and APOGEE variants through ``model_args``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn

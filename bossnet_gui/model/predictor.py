@@ -49,6 +49,23 @@ class BatchResult:
     def __len__(self) -> int:
         return len(self.sources)
 
+    @classmethod
+    def unpredicted(cls, items, columns: tuple[str, ...], reason: str = OK, draws: int = 0, start: int = 0) -> "BatchResult":
+        """Rows for ``items`` with no values yet: read failures carry their reason, spectra ``reason``."""
+        n, c = len(items), len(columns)
+        return cls(
+            start=start,
+            sources=[(it.path, "") if isinstance(it, SpectrumReadError) else (it.meta.source, it.meta.hdu) for it in items],
+            spectra=[None if isinstance(it, SpectrumReadError) else it for it in items],
+            status=[it.reason if isinstance(it, SpectrumReadError) else reason for it in items],
+            columns=columns,
+            point=np.full((n, c), np.nan),
+            median=np.full((n, c), np.nan) if draws else None,
+            std=np.full((n, c), np.nan) if draws else None,
+            extrapolated_fraction=np.full(n, np.nan),
+            ood_score=np.full(n, np.nan),
+        )
+
 
 def noise_seed(seed: int, spectrum: Spectrum) -> list[int]:
     key = f"{Path(spectrum.meta.source).name}|{spectrum.meta.hdu}".encode()
@@ -216,19 +233,7 @@ class Predictor:
         return concatenate(list(self.predict_iter(items, draws, seed, batch_size)), self.columns, draws)
 
     def _predict_items(self, items, start: int, draws: int, seed: int) -> BatchResult:
-        n, c = len(items), len(self.columns)
-        result = BatchResult(
-            start=start,
-            sources=[(it.path, "") if isinstance(it, SpectrumReadError) else (it.meta.source, it.meta.hdu) for it in items],
-            spectra=[None if isinstance(it, SpectrumReadError) else it for it in items],
-            status=[it.reason if isinstance(it, SpectrumReadError) else OK for it in items],
-            columns=self.columns,
-            point=np.full((n, c), np.nan),
-            median=np.full((n, c), np.nan) if draws else None,
-            std=np.full((n, c), np.nan) if draws else None,
-            extrapolated_fraction=np.full(n, np.nan),
-            ood_score=np.full(n, np.nan),
-        )
+        result = BatchResult.unpredicted(items, self.columns, draws=draws, start=start)
         usable = []
         for i, spectrum in enumerate(result.spectra):
             if spectrum is None:
