@@ -26,9 +26,32 @@ def hidden_features(predictor: Predictor, batch: Batch) -> torch.Tensor:
     return hidden
 
 
-def fit_feature_distance(predictor: Predictor, train: Batch, validation: Batch, n_components: int, k: int, quantile: float) -> FeatureDistance:
-    scorer = FeatureDistance.fit(hidden_features(predictor, train), n_components=n_components, k=k)
+def fit_feature_distance(
+    predictor: Predictor,
+    train: Batch,
+    validation: Batch,
+    n_components: int,
+    k: int,
+    quantile: float,
+    outlier_direction: torch.Tensor | None = None,
+    direction_weight: float = 4.0,
+) -> FeatureDistance:
+    """kNN distance on the leading principal components of the hidden layer, plus (when given) the
+    direction that the outlier-exposure head learned, as one more axis: whitened on training views and
+    weighted ``direction_weight``, so a spectrum that looks like an outlier example is far from every star."""
+    train_features = hidden_features(predictor, train)
+    scorer = FeatureDistance.fit(train_features, n_components=n_components, k=k)
+    if outlier_direction is not None:
+        scorer = with_direction(scorer, train_features, outlier_direction, direction_weight)
     return scorer.calibrate(hidden_features(predictor, validation), quantile=quantile)
+
+
+def with_direction(scorer: FeatureDistance, train_features: torch.Tensor, direction: torch.Tensor, weight: float) -> FeatureDistance:
+    """The same scorer with one more projection axis (unit spread on the training features × ``weight``)."""
+    centred = train_features.float() - scorer.mean
+    column = direction.float() / (centred @ direction.float()).std().clamp(min=1e-12) * weight
+    components = torch.cat([scorer.components, column[:, None]], dim=1)
+    return FeatureDistance(scorer.mean, components, centred @ components, scorer.k, 1.0, float("inf"))
 
 
 def coverage_fraction(error: np.ndarray, sigma: np.ndarray) -> float:

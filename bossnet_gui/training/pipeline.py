@@ -136,7 +136,9 @@ def run(config: TrainConfig, log=print) -> dict:
 
     predictor = Predictor(loaded_model(network, data.scaling))
     train_views = fixed_views(data.views, data.train, OOD_TRAIN_VIEWS, config.seed, "ood-train")
-    scorer = calibrate.fit_feature_distance(predictor, train_views, validation, OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE)
+    scorer = calibrate.fit_feature_distance(
+        predictor, train_views, validation, OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE, history.outlier_direction
+    )
     model_error = _model_error(network, data.scaling, scorer, validation)
     model = LoadedModel(
         "training", network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, "", "memory",

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, maximum_filter1d, uniform_filter1d
 
 from ..io.common import spectrum_from_ivar
 from ..spectrum import Spectrum, SpectrumMeta
@@ -29,6 +29,7 @@ FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 TEMPLATE_LN_STEP = 5e-5  # ~15 km/s: fine enough that linear interpolation adds no visible smoothing
 R_V = 3.1
 MAX_SEGMENT = 300  # pixels, longest dropped segment
+CONTINUUM_WINDOW = 0.02  # ln λ (~100 Å at 5000 Å): upper-envelope window of the outlier examples
 MIN_PIXELS = 500  # fewest pixels a simulated observation keeps when coverage is cut
 
 
@@ -117,14 +118,18 @@ def broaden_to_survey(wavelength: np.ndarray, flux: np.ndarray, library_fwhm: fl
     return Template(ln_start, TEMPLATE_LN_STEP, broadened.astype(np.float32))
 
 
-def velocity_broadened(template: Template, sigma_kms: float) -> Template:
-    """The template convolved with a Gaussian of ``sigma_kms`` (far beyond any star's rotation: an outlier
-    example whose lines are as broad as a white dwarf's pressure-broadened ones). Gaps are bridged first."""
+def velocity_broadened(template: Template, sigma_kms: float, strength: float = 1.0) -> Template:
+    """An outlier example: the template's absorption lines convolved with a Gaussian of ``sigma_kms``
+    (far beyond any star's rotation) and deepened (line depth ** ``strength``), the look of pressure-broadened
+    lines. The continuum (an upper envelope) is kept; gaps are bridged first."""
     flux = template.flux.astype(np.float64)
     known = np.isfinite(flux)
-    flux = np.interp(np.arange(len(flux)), np.flatnonzero(known), flux[known])
-    sigma_pixels = sigma_kms / C_KMS / template.ln_step
-    return replace(template, flux=gaussian_filter1d(flux, sigma_pixels, mode="nearest").astype(np.float32))
+    flux = np.clip(np.interp(np.arange(len(flux)), np.flatnonzero(known), flux[known]), 1e-30, None)
+    window = int(CONTINUUM_WINDOW / template.ln_step)
+    continuum = uniform_filter1d(maximum_filter1d(flux, window, mode="nearest"), window, mode="nearest")
+    relative = np.clip(flux / continuum, 1e-3, 1.0)
+    broadened = gaussian_filter1d(relative, sigma_kms / C_KMS / template.ln_step, mode="nearest") ** strength
+    return replace(template, flux=(continuum * broadened).astype(np.float32))
 
 
 def blackbody(teff: float, like: Template) -> Template:

@@ -37,7 +37,7 @@ class Schedule:
     batch_size: int = 64
     steps_per_epoch: int = 100
     max_epochs: int = 50
-    patience: int = 8
+    patience: int = 12
     learning_rate: float = 2e-3
     final_learning_rate: float = 1e-5
     validation_views: int = 3
@@ -52,6 +52,7 @@ class History:
     validation_loss: list[float] = field(default_factory=list)
     best_epoch: int = -1
     seconds: float = 0.0
+    outlier_direction: torch.Tensor | None = None  # weights of the outlier head at the best epoch (H,)
 
 
 def masked_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -167,6 +168,7 @@ def fit(
         improved = history.validation_loss[-1] < best_loss
         if improved:
             best_loss, best_state, stale, history.best_epoch = history.validation_loss[-1], copy.deepcopy(network.state_dict()), 0, epoch
+            history.outlier_direction = outlier_head.weight.detach()[0].clone()
         else:
             stale += 1
         parts = " ".join(f"{name} {value:.3f}" for name, value in zip(LABELS, per_label_loss(network, validation, scaling)))

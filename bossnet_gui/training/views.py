@@ -32,6 +32,7 @@ from .simulate import (
 
 RV = LABELS.index("rv")
 OUTLIER_SIGMA_KMS = (800.0, 4000.0)  # line broadening of the outlier examples (stars: ≲ 200 km/s)
+OUTLIER_STRENGTH = (1.0, 4.0)  # their lines deepened: depth ** strength (equivalent widths grow)
 OUTLIER_TEFF = (3000.0, 60000.0)  # featureless blackbody outlier examples
 
 
@@ -113,12 +114,12 @@ class ViewMaker:
 
     def outliers(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> torch.Tensor:
         """Inputs of spectra no star in training looks like (outlier exposure): library stars with lines
-        broadened by 800-4000 km/s, and featureless blackbodies; observed like any other view."""
+        broadened by 800-4000 km/s and deepened, and featureless blackbodies; observed like any other view."""
         spectra = []
         for n, index in enumerate(indices):
             template = self.templates[index] or next(t for t in self.templates if t is not None)
             if rng.random() < 0.5:
-                template = velocity_broadened(template, float(rng.uniform(*OUTLIER_SIGMA_KMS)))
+                template = velocity_broadened(template, float(rng.uniform(*OUTLIER_SIGMA_KMS)), float(rng.uniform(*OUTLIER_STRENGTH)))
             else:
                 template = blackbody(float(np.exp(rng.uniform(*np.log(OUTLIER_TEFF)))), template)
             conditions = (augmentation or self.augmentation).draw(rng)
