@@ -36,8 +36,8 @@ SMALL_ARGS = ModelArgs(
 class Schedule:
     batch_size: int = 64
     steps_per_epoch: int = 100
-    max_epochs: int = 50
-    patience: int = 12
+    max_epochs: int = 70
+    patience: int = 15
     learning_rate: float = 2e-3
     final_learning_rate: float = 1e-5
     validation_views: int = 3
