@@ -4,6 +4,7 @@
               docs/model/split.csv and resources/training_coverage.npz
     evaluate  measure the shipped weights on held-out data; write docs/model/report.md + PNGs
     demo      write the first-launch demo spectra (SDSS spec-lite layout) into resources/demo
+    card      rewrite the model card weights/README.md from the metadata in the weights
 """
 
 from __future__ import annotations
@@ -50,13 +51,15 @@ def parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="write the demo spectra")
     _data_arguments(demo)
     demo.add_argument("--out", type=Path, default=REPO / "resources" / "demo")
+    card = commands.add_parser("card", help="write the model card (README.md beside the weights)")
+    card.add_argument("--model", type=Path, default=REPO / "weights" / "bossnet-gui-boss-small.pt")
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
-    lamost = args.lamost if str(args.lamost) not in ("", ".") else None
+    lamost = args.lamost if str(getattr(args, "lamost", "")) not in ("", ".") else None
     if args.command == "train":
         from .pipeline import TrainConfig, run
         from .train import Schedule
@@ -83,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in write_demo_set(args.out, args.miles, args.stelib, lamost, args.seed):
             print(path)
+        return 0
+    if args.command == "card":
+        from ..model.weights import load_bundled
+        from .model_card import write_card
+
+        print(f"wrote {write_card(load_bundled(args.model), args.model)}")
         return 0
     return 2
 

@@ -20,10 +20,11 @@ import numpy as np
 import torch
 
 from ..model.predictor import Predictor
-from ..model.weights import LoadedModel, save_bundled, state_dict_hash
+from ..model.weights import LoadedModel, load_bundled, save_bundled, state_dict_hash
 from ..preprocess import GRID_SIZE
 from ..spectrum import OPTICAL
 from . import calibrate, evaluate
+from .model_card import write_card
 from .library import LABELS, LAMOST, MILES, STELIB, LabelledStar, load_all
 from .simulate import Augmentation
 from .split import TRAIN, VALIDATION, counts, read_split, split_by_star, write_split
@@ -150,6 +151,7 @@ def run(config: TrainConfig, log=print) -> dict:
     metadata = plain(metadata)
     metadata["sha256"] = save_bundled(config.out, network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, metadata, ood=scorer)
     log(f"saved {config.out} ({config.out.stat().st_size / 1e6:.1f} MB) in {time.time() - started:.0f} s")
+    log(f"wrote {write_card(load_bundled(config.out), config.out)}")
     return metadata
 
 

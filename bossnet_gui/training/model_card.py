@@ -1,0 +1,161 @@
+"""``weights/README.md``: the model card, written from the metadata stored in the weights file.
+
+Every number comes from the weights' own metadata (recorded by the training run), so the card
+cannot drift from the file it describes; ``python -m bossnet_gui.training card`` rewrites it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..model.weights import LoadedModel
+from ..preprocess import GRID_SIZE
+from .report import NAMES, _f, accuracy_table, range_table
+
+LICENCES = {
+    "MILES": "MILES v9.1 spectra and Cenarro et al. (2007) parameters, as repackaged in sdss-mangadap 4.5.0 (BSD-3-Clause); "
+             "cite Sánchez-Blázquez et al. 2006, MNRAS 371, 703 and Cenarro et al. 2007, MNRAS 374, 664.",
+    "STELIB": "STELIB v3.2, as repackaged in sdss-mangadap 4.5.0 (BSD-3-Clause); cite Le Borgne et al. 2003, A&A 402, 433.",
+    "LAMOST": "LAMOST DR1 low-resolution spectra and LASP labels (public LAMOST data release; cite Luo et al. 2015, RAA 15, 1095), "
+              "as collected in grd349/LearningLAMOST (MIT).",
+}
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def render(model: LoadedModel, path: Path) -> str:
+    meta = model.metadata
+    training = meta["training"]
+    held_out = meta["held_out"]
+    sim, lamost, ood = held_out["test_simulated"], held_out["test_lamost_dr1"], held_out["ood"]
+    args = meta["model_args"]
+    checks = meta["meets_minimum"]
+    lines = [
+        f"# Model card: {model.name}",
+        "",
+        f"{meta['description']}. The app and `bossnet-gui predict` load it by default; "
+        "published BOSS Net weights still load with `--model DIR` (GUI: Model ▸ Load published model).",
+        "",
+        "**Status against the minimum to ship:** " + ("all met." if all(checks.values()) else "not all met (see below); use with the flags on."),
+        "",
+        *[f"- {'PASS' if ok else 'FAIL'}: {check}" for check, ok in checks.items()],
+        "",
+        "## File",
+        "",
+        f"- `{path.name}`: {path.stat().st_size / 1e6:.1f} MB, file SHA-256 `{file_sha256(path)}`",
+        f"- weights hash (SHA-256 over the state dict, shown by the app and written to catalog headers): `{model.content_hash}`",
+        f"- format `bossnet-gui-weights/1`: state dict + this metadata + the distance-from-training scorer; read by `bossnet_gui.model.load_bundled`",
+        "",
+        "## Network",
+        "",
+        f"BOSS Net family (1-D residual CNN with positional encoding, the published class and key names) with "
+        f"model_dim {args['model_dim']}, dim_mults {args['dim_mults']}, kernel {args['kernel_size']}, adaptive pool {args['adapt_pool_output_dim']}, "
+        f"{args['num_linear']} linear layers of {args['linear_dim']}, and one extra input channel (the share of each grid pixel covered by "
+        f"good native pixels). {meta['parameters']:,} parameters and {meta['flops_per_spectrum'] / 1e6:.0f} MFLOP per spectrum per pass "
+        f"(published: 72.6 M parameters, 1,100 MFLOP: {1.1e9 / meta['flops_per_spectrum']:.0f}× cheaper). "
+        f"Input: the published pre-processing ({GRID_SIZE} points, 3800–8900 Å, log-scaled flux). Outputs: {', '.join(meta['columns'])}.",
+        "",
+        "## Training data",
+        "",
+        "| source | train | validation | test | held out (not stars) | unused (no labels) |",
+        "|---|---|---|---|---|---|",
+    ]
+    counts = meta["split_counts"]
+    for source in meta["data_sources"]:
+        row = [counts.get(part, {}).get(source, 0) for part in ("train", "validation", "test", "ood", "unused")]
+        lines.append(f"| {source} | " + " | ".join(str(n) for n in row) + " |")
+    lines += [
+        "",
+        f"Split by star (a star in two libraries stays in one part) with seed {training['seed']}, before any augmentation; "
+        f"the split is recorded in `{meta['split_csv']}`. White dwarfs and hot subdwarfs never enter training: they test the flags.",
+        "",
+        *[f"- {LICENCES.get(source, text)}" for source, text in meta["data_sources"].items()],
+        "",
+        "Library spectra (air wavelengths converted to vacuum) become survey observations on the fly: BOSS or LAMOST resolution "
+        "and log-linear sampling, S/N 3–100 with a matching error array, random RV shifts (the RV label), reddening, "
+        "flux-calibration tilts, lost blue/red ends, dropped pixels and segments. Labels missing from a star are masked out of the loss; "
+        "stars are weighted by the inverse density of their labels.",
+        "",
+        "## Label coverage (training stars)",
+        "",
+        "| label | min | max |",
+        "|---|---|---|",
+        *[f"| {NAMES[k]} | {lo:.3f} | {hi:.3f} |" for k, (lo, hi) in meta["label_coverage"].items()],
+        "",
+        f"In Teff: {10 ** meta['label_coverage']['logTeff'][0]:,.0f}–{10 ** meta['label_coverage']['logTeff'][1]:,.0f} K. "
+        "Predictions outside these log Teff and log g ranges get the `outside_training_coverage` flag; "
+        "the 2-D distribution is `resources/training_coverage.npz`, the Kiel-diagram backdrop in the app.",
+        "",
+        f"## Held-out accuracy: simulated observations of test stars ({sim['stars']} stars × {sim['views_per_star']} views, S/N 3–100)",
+        "",
+        *accuracy_table(sim["accuracy"]),
+        "",
+        "By S/N (bias / scatter):",
+        "",
+        *range_table(sim["by_snr"], "S/N per pixel"),
+        "",
+        "By Teff:",
+        "",
+        *range_table(sim["by_teff"], "K"),
+        "",
+        f"## Genuine survey data: LAMOST DR1 test spectra ({lamost['spectra']}), against LASP labels",
+        "",
+        *accuracy_table(lamost["accuracy"], reference=False),
+        "",
+        "## Uncertainties",
+        "",
+        "σ = spread of the Monte-Carlo draws (the published method) plus a model-error term fitted on validation views, in quadrature: "
+        + ", ".join(f"{NAMES[k]} {v:.3f}" if k != "rv" else f"RV {v:.1f} km/s" for k, v in meta["model_error"].items())
+        + ". Share of test errors within 1σ (68% if calibrated):",
+        "",
+        "| parameter | simulated test views | LAMOST DR1 |",
+        "|---|---|---|",
+        *[f"| {NAMES[k]} | {100 * sim['calibration'][k]:.0f}% | {100 * lamost['calibration'][k]:.0f}% |" for k in meta["columns"]],
+        "",
+        "## Distance from the training set",
+        "",
+        f"`ood_score`: mean distance to the 5 nearest training views in the whitened last hidden layer, 1 = a typical validation star; "
+        f"flag `OUT_OF_DISTRIBUTION` above {ood['threshold']:.2f} (99th percentile of validation views). "
+        f"Flagged: {100 * ood['test_flagged_fraction']:.1f}% of test views, {100 * ood['lamost_flagged_fraction']:.0f}% of LAMOST test spectra.",
+        "",
+        "| held-out object | score | flagged |",
+        "|---|---|---|",
+        *[f"| {h['name']} | {h['score']:.2f} | {'yes' if h['flagged'] else '**no**'} |" for h in ood["held_out"]],
+        "",
+        "## Known blind spots",
+        "",
+        *[f"- {spot}" for spot in meta["blind_spots"]],
+        *_missed_outliers(ood["held_out"]),
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        training["command"],
+        "python -m bossnet_gui.training evaluate   # docs/model/report.md and plots",
+        "python -m bossnet_gui.training card       # this file",
+        "```",
+        "",
+        f"Seed {training['seed']}, git commit `{training['git_commit']}`, torch {training['torch']}, Python {training['python']}, "
+        f"{training['threads']} CPU threads; {training['epochs_run']} epochs (best {training['best_epoch']}) in "
+        f"{training['total_seconds'] / 60:.0f} min. A run repeats exactly with the same seed, thread count and torch build (checked on a small run by `tests/training/test_training_run.py`).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _missed_outliers(held_out: list[dict]) -> list[str]:
+    """The held-out non-stars that the distance score did not flag, by object."""
+    missed = sorted({h["name"].split(" S/N")[0] for h in held_out if not h["flagged"]})
+    if not missed:
+        return []
+    return [f"- Measured, not flagged by the distance score in at least one held-out view: {'; '.join(missed)}. "
+            "Their labels land among ordinary hot stars: check such objects by eye (spectrum panel) whatever the flags say."]
+
+
+def write_card(model: LoadedModel, weights_path: Path, out: Path | None = None) -> Path:
+    out = out or weights_path.parent / "README.md"
+    out.write_text(render(model, weights_path))
+    return out

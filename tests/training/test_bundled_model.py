@@ -1,0 +1,99 @@
+"""The shipped weights: default model, size and cost limits, provenance, white dwarfs flagged."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from bossnet_gui.io import read_spectra
+from bossnet_gui.model import LoadedModel, Predictor, resolve_model
+from bossnet_gui.model.network import BossNet, ModelArgs
+from bossnet_gui.model.weights import DEFAULT_MODEL, WEIGHTS_ENV
+from bossnet_gui.spectrum import OPTICAL, Spectrum, SpectrumMeta
+from bossnet_gui.training.evaluate import ood_views
+from bossnet_gui.training.library import WHITE_DWARF, load_stelib
+from bossnet_gui.training.views import ViewMaker
+
+from ..conftest import DATA, REPO, require
+
+SHIPPED = REPO / "weights" / f"{DEFAULT_MODEL}.pt"
+PUBLISHED_FLOPS = 1.1e9
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    require(SHIPPED)
+    return resolve_model()
+
+
+@pytest.fixture(autouse=True)
+def repository_weights(monkeypatch):
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+
+
+def test_default_model_is_the_shipped_one_and_within_limits(shipped):
+    assert shipped.name == DEFAULT_MODEL
+    assert shipped.columns == ("logg", "logTeff", "FeH", "rv")
+    assert shipped.network.flops_per_spectrum(3900) <= PUBLISHED_FLOPS / 10
+    assert SHIPPED.stat().st_size < 20e6
+    assert shipped.ood is not None and math.isfinite(shipped.ood.threshold)
+
+
+def test_metadata_records_provenance_and_held_out_numbers(shipped):
+    meta = shipped.metadata
+    training = meta["training"]
+    assert "python -m bossnet_gui.training train" in training["command"] and training["seed"] == 0
+    assert len(training["git_commit"]) == 40
+    assert set(meta["data_sources"]) >= {"MILES", "STELIB"}
+    assert meta["split_counts"]["test"] and meta["split_counts"]["ood"]
+    assert meta["label_coverage"]["logTeff"][0] < 3.6 < 4.2 < meta["label_coverage"]["logTeff"][1]
+    assert set(meta["model_error"]) == {"logg", "logTeff", "FeH", "rv"}
+    assert meta["held_out"]["test_simulated"]["accuracy"]["logTeff"]["n"] > 100
+
+
+def test_the_genuine_sdss_white_dwarf_is_flagged(shipped):
+    spectra = read_spectra(require(DATA / "sdss" / "spec-0266-51602-0031.fits"))
+    score = Predictor(shipped).predict(spectra, draws=0).ood_score[0]
+    assert score > shipped.ood.threshold
+
+
+@pytest.mark.xfail(strict=True, reason="known blind spot of the shipped model (issue 4 open): the STELIB white dwarfs "
+                   "Feige 110 and LTT 4364 score below the distance threshold; see weights/README.md")
+def test_every_held_out_stelib_white_dwarf_scores_above_the_threshold(shipped):
+    white_dwarfs = [s for s in load_stelib(require(DATA / "training" / "stelib")) if s.kind == WHITE_DWARF]
+    assert len(white_dwarfs) == 2
+    views = ViewMaker(white_dwarfs, shipped.network)
+    spectra, names = ood_views(views, list(range(len(white_dwarfs))), seed=0)
+    result = Predictor(shipped).predict(spectra, draws=0)
+    below = [f"{n}: {s:.2f}" for n, s in zip(names, result.ood_score) if not s > shipped.ood.threshold]
+    assert not below, f"threshold {shipped.ood.threshold:.2f}; not flagged: {below}"
+
+
+def test_predictor_adds_the_model_error_term_in_quadrature():
+    torch.manual_seed(0)
+    args = ModelArgs(model_dim=2, dim_mults=(1, 2), adapt_pool_output_dim=8, num_linear=1, linear_dim=8)
+    columns = ("logg", "logTeff", "FeH", "rv")
+    stats = {c: (0.0, 1.0) for c in columns}
+    terms = {"logg": 0.2, "logTeff": 0.01, "FeH": 0.1, "rv": 5.0}
+    plain = LoadedModel("plain", BossNet(args).eval(), columns, stats, OPTICAL, 3900, "", "")
+    with_term = LoadedModel("term", plain.network, columns, stats, OPTICAL, 3900, "", "", metadata={"model_error": terms})
+    wave = np.geomspace(3600, 10000, 4000)
+    flux = (10 + np.sin(wave / 50)).astype(np.float32)
+    spectrum = Spectrum(wave, flux, np.full(4000, 0.5, np.float32), np.ones(4000, bool), SpectrumMeta(source="x.fits"))
+    a = Predictor(plain).predict([spectrum], draws=5)
+    b = Predictor(with_term).predict([spectrum], draws=5)
+    for i, column in enumerate(columns):
+        assert b.std[0, i] == pytest.approx(math.hypot(a.std[0, i], terms[column]), rel=1e-6)
+    teff = a.columns.index("Teff")
+    assert b.std[0, teff] == pytest.approx(math.hypot(a.std[0, teff], math.log(10) * a.median[0, teff] * 0.01), rel=1e-6)
+
+
+def test_model_card_describes_the_shipped_file(shipped):
+    from bossnet_gui.training.model_card import file_sha256, render
+
+    card = (REPO / "weights" / "README.md").read_text()
+    assert shipped.content_hash in card and file_sha256(SHIPPED) in card
+    assert card == render(shipped, SHIPPED), "weights/README.md is stale: run python -m bossnet_gui.training card"
+    for needed in ("MILES", "STELIB", "LAMOST", "BSD-3", "--seed 0", "Known blind spots", "Label coverage"):
+        assert needed in card
