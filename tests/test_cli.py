@@ -131,3 +131,13 @@ def test_everything_in_shared_data(tmp_path):
     assert set(failed["status"]) == {"empty file (0 bytes)"}
     assert frame["source"].map(os.path.basename).str.startswith("apStar").sum() == 24
     assert np.isfinite(frame.loc[frame["status"] == "ok", "logTeff"]).all()
+
+
+def test_a_model_without_rv_leaves_the_rv_columns_empty_with_draws(tmp_path):
+    apstar = sorted(require(DATA / "apogee" / "apStar").glob("*.fits"))[0]
+    out = tmp_path / "apogee.ecsv"
+    assert main([str(apstar), "-o", str(out), "--model", str(REFERENCE / "official_tiny_apogee"), "-u", "3"]) == 0
+    frame, _ = read_catalog(out)
+    assert list(frame["status"]) == ["ok"]
+    assert np.isfinite(frame[["logTeff_median", "logTeff_err", "logg_err", "FeH_err"]].to_numpy()).all()
+    assert np.isnan(frame[["rv", "rv_median", "rv_err"]].to_numpy(dtype=float)).all()

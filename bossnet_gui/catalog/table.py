@@ -103,14 +103,12 @@ def frame_from_batch(batch: BatchResult, model: LoadedModel | None, thresholds: 
     frame.insert(1, "hdu", [h for _, h in batch.sources])
     frame.insert(2, "status", batch.status)
     for name in PARAMETERS:
-        if name not in batch.columns:
-            frame[name] = math.nan
-            continue
-        j = batch.columns.index(name)
-        frame[name] = batch.point[:, j]
+        known = name in batch.columns  # an APOGEE model has no rv
+        j = batch.columns.index(name) if known else None
+        frame[name] = batch.point[:, j] if known else math.nan
         if draws:
-            frame[f"{name}_median"] = batch.median[:, j]
-            frame[f"{name}_err"] = batch.std[:, j]
+            frame[f"{name}_median"] = batch.median[:, j] if known else math.nan
+            frame[f"{name}_err"] = batch.std[:, j] if known else math.nan
     frame["extrapolated_fraction"] = batch.extrapolated_fraction
     frame["ood_score"] = batch.ood_score
     if thresholds is None:
