@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from bossnet_gui.gui import app as gui_app
 from bossnet_gui.gui import main_window
+from bossnet_gui.model.weights import DEFAULT_MODEL, WEIGHTS_ENV
 from tests.conftest import REPO
 from tests.gui.conftest import lamost_files, wait_for_run
 
@@ -25,19 +26,20 @@ def test_python_dash_m_entry_point():
     assert result.returncode == 0 and "bossnet-gui" in result.stdout
 
 
-def test_main_opens_the_files_given(qtbot, tmp_path, monkeypatch):
+def run_app(argv, rows, tmp_path, monkeypatch) -> dict:
+    """Run ``bossnet-gui ARGV`` until ``rows`` rows are loaded and no run is going; what the window showed."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
-    files = [str(p) for p in lamost_files(3)]
     seen = {}
 
     def inspect_and_close():
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, main_window.MainWindow) and w.isVisible()]
         window = windows[-1] if windows else None
-        if window is None or window.runner.running or window.runner._loading_model or len(window.catalog) < 3:
+        if window is None or window.runner.running or window.runner._loading_model or len(window.catalog) < rows:
             QTimer.singleShot(50, inspect_and_close)
             return
-        seen.update(title=window.windowTitle(), rows=len(window.catalog), store=str(window.store.path), states=list(window.catalog.states()))
+        seen.update(title=window.windowTitle(), rows=len(window.catalog), store=str(window.store.path), states=list(window.catalog.states()),
+                    model=window.runner.model.name if window.runner.model else None)
         window.close()
         QApplication.instance().quit()
 
@@ -45,12 +47,26 @@ def test_main_opens_the_files_given(qtbot, tmp_path, monkeypatch):
     app.setQuitOnLastWindowClosed(False)  # else a Quit event posted on close would end a later test's event loop
     QTimer.singleShot(50, inspect_and_close)
     try:
-        assert gui_app.main(files) == 0
+        assert gui_app.main(argv) == 0
     finally:
         app.setQuitOnLastWindowClosed(True)
+    return seen
+
+
+def test_main_opens_the_files_given(qtbot, tmp_path, monkeypatch):
+    seen = run_app([str(p) for p in lamost_files(3)], 3, tmp_path, monkeypatch)
     assert seen["rows"] == 3 and "3 spectra" in seen["title"] and "3 paths" in seen["title"]
     assert seen["store"].startswith(str(tmp_path / "data"))
     assert (tmp_path / "config" / "bossnet-gui" / "bossnet-gui.conf").is_file()  # QSettings written on close
+
+
+def test_no_arguments_predicts_the_shipped_demo_set_with_the_bundled_model(qtbot, tmp_path, monkeypatch):
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    demo_files = sorted(main_window.DEMO.glob("*.fits"))
+    assert demo_files, "the demo set ships in resources/demo"
+    seen = run_app([], len(demo_files), tmp_path, monkeypatch)
+    assert seen["model"] == DEFAULT_MODEL and "demo set" in seen["title"]
+    assert seen["rows"] == len(demo_files) and set(seen["states"]) == {"predicted"}
 
 
 def test_demo_set_opens_when_present_and_is_reported_when_missing(make_window, qtbot, tmp_path, monkeypatch):
