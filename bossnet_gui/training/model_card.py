@@ -11,7 +11,9 @@ from pathlib import Path
 
 from ..model.weights import LoadedModel
 from ..preprocess import GRID_SIZE
-from .report import NAMES, _f, accuracy_table, range_table
+from .report import NAMES, accuracy_table, range_table
+
+REPO = Path(__file__).resolve().parents[2]
 
 LICENCES = {
     "MILES": "MILES v9.1 spectra and Cenarro et al. (2007) parameters, as repackaged in sdss-mangadap 4.5.0 (BSD-3-Clause); "
@@ -155,7 +157,15 @@ def _missed_outliers(held_out: list[dict]) -> list[str]:
             "Their labels land among ordinary hot stars: check such objects by eye (spectrum panel) whatever the flags say."]
 
 
+def card_path(weights_path: Path) -> Path:
+    """``weights/README.md`` for the repository's weights folder; elsewhere ``NAME.md`` beside the file,
+    so that training into a folder of one's own never overwrites a README there."""
+    if weights_path.resolve().parent == (REPO / "weights").resolve():
+        return REPO / "weights" / "README.md"
+    return weights_path.with_suffix(".md")
+
+
 def write_card(model: LoadedModel, weights_path: Path, out: Path | None = None) -> Path:
-    out = out or weights_path.parent / "README.md"
+    out = out or card_path(weights_path)
     out.write_text(render(model, weights_path))
     return out

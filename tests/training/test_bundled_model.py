@@ -97,3 +97,10 @@ def test_model_card_describes_the_shipped_file(shipped):
     assert card == render(shipped, SHIPPED), "weights/README.md is stale: run python -m bossnet_gui.training card"
     for needed in ("MILES", "STELIB", "LAMOST", "BSD-3", "--seed 0", "Known blind spots", "Label coverage"):
         assert needed in card
+
+
+def test_model_card_goes_beside_weights_outside_the_repository(tmp_path):
+    from bossnet_gui.training.model_card import card_path
+
+    assert card_path(SHIPPED) == REPO / "weights" / "README.md"
+    assert card_path(tmp_path / "mine.pt") == tmp_path / "mine.md"
