@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 
 from .catalog.flags import DEFAULT_THRESHOLDS
@@ -22,6 +25,12 @@ LOGG_SUN = 4.438
 # Tout et al. (1996) Table 1 and 2 coefficients at Z = 0.02
 _L = dict(alpha=0.39704170, beta=8.52762600, gamma=0.00025546, delta=5.43288900, epsilon=5.56357900, zeta=0.78866060, eta=0.00586685)
 _R = dict(theta=1.71535900, iota=6.59778800, kappa=10.08855000, lam=1.01249500, mu=0.07490166, nu=0.01077422, xi=3.08223400, omicron=17.84778000, pi=0.00022582)
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+TRAINING_COVERAGE = RESOURCES / "training_coverage.npz"  # the bundled model's training labels, written by training
+COUNT_KEYS = ("counts", "density", "hist", "histogram", "H")
+X_KEYS = ("logteff_edges", "log_teff_edges", "x_edges", "xedges", "teff_edges")
+Y_KEYS = ("logg_edges", "log_g_edges", "y_edges", "yedges")
 
 WD_LOGG, WD_LOGG_SPREAD = 8.0, 0.3
 WD_TEFF_RANGE = (4_000.0, 100_000.0)
@@ -62,3 +71,30 @@ def gap_zone(min_teff: float = 1_700.0) -> np.ndarray:
     t = DEFAULT_THRESHOLDS
     low, high = t.gap_logg
     return np.array([(min_teff, low), (t.gap_max_teff, low), (t.gap_max_teff, high), (min_teff, high), (min_teff, low)])
+
+
+@dataclass(frozen=True)
+class Coverage:
+    counts: np.ndarray  # (n_logteff, n_logg)
+    logteff_edges: np.ndarray
+    logg_edges: np.ndarray
+
+
+def load_training_coverage(path: Path = TRAINING_COVERAGE) -> Coverage | None:
+    """The training-label histogram, or None when the file is absent or not understood."""
+    try:
+        with np.load(path) as npz:
+            data = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError):
+        return None
+    counts = next((data[k] for k in COUNT_KEYS if k in data), None)
+    x_edges = next((data[k] for k in X_KEYS if k in data), None)
+    y_edges = next((data[k] for k in Y_KEYS if k in data), None)
+    if counts is None or x_edges is None or y_edges is None or counts.ndim != 2:
+        return None
+    x_edges = np.log10(x_edges) if np.nanmax(x_edges) > 100 else np.asarray(x_edges, float)  # Teff given in K
+    if counts.shape == (len(y_edges) - 1, len(x_edges) - 1) and counts.shape != (len(x_edges) - 1, len(y_edges) - 1):
+        counts = counts.T
+    if counts.shape != (len(x_edges) - 1, len(y_edges) - 1):
+        return None
+    return Coverage(np.asarray(counts, float), np.asarray(x_edges, float), np.asarray(y_edges, float))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .kiel_backdrop import RESOURCES
+from ..kiel import RESOURCES
 
 ICON = RESOURCES / "bossnet-gui.svg"
 USAGE = """usage: bossnet-gui [FILE_OR_FOLDER ...]

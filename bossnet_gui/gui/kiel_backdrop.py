@@ -7,51 +7,17 @@ outlined with the same limits as the ``ms_wd_gap`` flag, and the training-label 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 
-from ..kiel import gap_zone, main_sequence, white_dwarf_sequence
+from ..kiel import Coverage, gap_zone, main_sequence, white_dwarf_sequence
 from .screen_text import ScreenLabel
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
-TRAINING_COVERAGE = RESOURCES / "training_coverage.npz"
-COUNT_KEYS = ("counts", "density", "hist", "histogram", "H")
-X_KEYS = ("logteff_edges", "log_teff_edges", "x_edges", "xedges", "teff_edges")
-Y_KEYS = ("logg_edges", "log_g_edges", "y_edges", "yedges")
 LINE = (90, 90, 90)
 GAP = (230, 120, 0)
 WD = (70, 130, 220)
-
-
-@dataclass(frozen=True)
-class Coverage:
-    counts: np.ndarray  # (n_logteff, n_logg)
-    logteff_edges: np.ndarray
-    logg_edges: np.ndarray
-
-
-def load_training_coverage(path: Path = TRAINING_COVERAGE) -> Coverage | None:
-    """The training-label histogram, or None when the file is absent or not understood."""
-    try:
-        with np.load(path) as npz:
-            data = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError):
-        return None
-    counts = next((data[k] for k in COUNT_KEYS if k in data), None)
-    x_edges = next((data[k] for k in X_KEYS if k in data), None)
-    y_edges = next((data[k] for k in Y_KEYS if k in data), None)
-    if counts is None or x_edges is None or y_edges is None or counts.ndim != 2:
-        return None
-    x_edges = np.log10(x_edges) if np.nanmax(x_edges) > 100 else np.asarray(x_edges, float)  # Teff given in K
-    if counts.shape == (len(y_edges) - 1, len(x_edges) - 1) and counts.shape != (len(x_edges) - 1, len(y_edges) - 1):
-        counts = counts.T
-    if counts.shape != (len(x_edges) - 1, len(y_edges) - 1):
-        return None
-    return Coverage(np.asarray(counts, float), np.asarray(x_edges, float), np.asarray(y_edges, float))
 
 
 def coverage_image(coverage: Coverage) -> pg.ImageItem:

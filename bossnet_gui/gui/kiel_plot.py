@@ -19,7 +19,8 @@ from ..model.predictor import OK
 from .catalog_model import CatalogModel
 from .colouring import DEFAULT_SCHEME, SCHEMES, ColourScheme
 from .fast_scatter import LutScatterPlotItem
-from .kiel_backdrop import TRAINING_COVERAGE, backdrop_items, coverage_image, load_training_coverage
+from ..kiel import TRAINING_COVERAGE, load_training_coverage
+from .kiel_backdrop import backdrop_items, coverage_image
 from .select_viewbox import SelectingViewBox, points_inside
 
 FLUSH_MS = 66  # ~15 Hz

@@ -12,7 +12,7 @@ from superqt.utils import WorkerBase
 from ..catalog.session import SessionStore
 from .catalog_model import CatalogModel, row_state
 from .catalog_table import CatalogTable
-from .kiel_backdrop import RESOURCES, TRAINING_COVERAGE
+from ..kiel import RESOURCES, TRAINING_COVERAGE
 from .kiel_plot import KielPlot
 from .export_actions import SCOPES, ExportActions
 from .message_bar import MessageBar

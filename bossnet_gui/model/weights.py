@@ -56,10 +56,13 @@ class LoadedModel:
         return raw * std + mean
 
 
+REPOSITORY_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
+
+
 def weights_dir() -> Path:
     """Where bundled models live: $BOSSNET_GUI_WEIGHTS, else the repository's ``weights/``."""
     env = os.environ.get(WEIGHTS_ENV)
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "weights"
+    return Path(env) if env else REPOSITORY_WEIGHTS
 
 
 def available_models() -> list[str]:

@@ -20,7 +20,7 @@ from ..io import read_spectra
 from ..model.predictor import Predictor
 from ..spectrum import Spectrum
 from .calibrate import coverage_fraction
-from .library import LABELS, LAMOST, STAR, LabelledStar
+from .library import LABELS, LAMOST, STAR
 from .simulate import Augmentation
 from .split import TEST
 from .views import ViewMaker

@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..model.weights import LoadedModel
+from ..model.weights import REPOSITORY_WEIGHTS, LoadedModel
 from ..preprocess import GRID_SIZE
-from .report import NAMES, accuracy_table, range_table
+from .report import NAMES, accuracy_table, ood_table, range_table
 
-REPO = Path(__file__).resolve().parents[2]
 
 LICENCES = {
     "MILES": "MILES v9.1 spectra and Cenarro et al. (2007) parameters, as repackaged in sdss-mangadap 4.5.0 (BSD-3-Clause); "
@@ -49,7 +48,7 @@ def render(model: LoadedModel, path: Path) -> str:
         "",
         f"- `{path.name}`: {path.stat().st_size / 1e6:.1f} MB, file SHA-256 `{file_sha256(path)}`",
         f"- weights hash (SHA-256 over the state dict, shown by the app and written to catalog headers): `{model.content_hash}`",
-        f"- format `bossnet-gui-weights/1`: state dict + this metadata + the distance-from-training scorer; read by `bossnet_gui.model.load_bundled`",
+        "- format `bossnet-gui-weights/1`: state dict + this metadata + the distance-from-training scorer; read by `bossnet_gui.model.load_bundled`",
         "",
         "## Network",
         "",
@@ -123,9 +122,7 @@ def render(model: LoadedModel, path: Path) -> str:
         f"quality flag `far_from_training` (bit 11) above {ood['threshold']:.2f} (99th percentile of validation views). "
         f"Flagged: {100 * ood['test_flagged_fraction']:.1f}% of test views, {100 * ood['lamost_flagged_fraction']:.0f}% of LAMOST test spectra.",
         "",
-        "| held-out object | score | flagged |",
-        "|---|---|---|",
-        *[f"| {h['name']} | {h['score']:.2f} | {'yes' if h['flagged'] else '**no**'} |" for h in ood["held_out"]],
+        *ood_table(ood["held_out"]),
         "",
         "## Known blind spots",
         "",
@@ -160,8 +157,8 @@ def _missed_outliers(held_out: list[dict]) -> list[str]:
 def card_path(weights_path: Path) -> Path:
     """``weights/README.md`` for the repository's weights folder; elsewhere ``NAME.md`` beside the file,
     so that training into a folder of one's own never overwrites a README there."""
-    if weights_path.resolve().parent == (REPO / "weights").resolve():
-        return REPO / "weights" / "README.md"
+    if weights_path.resolve().parent == REPOSITORY_WEIGHTS.resolve():
+        return REPOSITORY_WEIGHTS / "README.md"
     return weights_path.with_suffix(".md")
 
 

@@ -8,10 +8,8 @@ validation views → held-out measurements → label coverage (npz) → ``save_b
 from __future__ import annotations
 
 import json
-import math
 import platform
 import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..kiel import TRAINING_COVERAGE
 from ..model.predictor import Predictor
 from ..model.weights import LoadedModel, load_bundled, save_bundled, state_dict_hash
 from ..preprocess import GRID_SIZE
@@ -54,7 +53,7 @@ class TrainConfig:
     seed: int = 0
     sdss_white_dwarfs: tuple[Path, ...] = ()
     split_csv: Path = REPO / "docs" / "model" / "split.csv"
-    coverage_npz: Path = REPO / "resources" / "training_coverage.npz"
+    coverage_npz: Path = TRAINING_COVERAGE
     schedule: Schedule = field(default_factory=Schedule)
     command: str = ""
 

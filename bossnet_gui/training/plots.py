@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..kiel import Coverage
+
 PANEL_SIZE = 420
 MARGIN = 56
 
@@ -34,7 +36,7 @@ class Panel:
     y_range: tuple[float, float]  # (bottom, top): give (high, low) to invert
     series: list[Series] = field(default_factory=list)
     diagonal: bool = False  # draw y = x
-    background: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # counts (nx, ny), x edges, y edges
+    background: Coverage | None = None  # training-label histogram drawn behind the points
 
 
 def _application():
@@ -46,7 +48,6 @@ def _application():
 
 def save_png(path: str | Path, panels: list[Panel]) -> Path:
     _application()
-    from PySide6.QtCore import Qt
     from PySide6.QtGui import QColor, QImage, QPainter
 
     width, height = PANEL_SIZE * len(panels), PANEL_SIZE
@@ -117,7 +118,7 @@ def _draw_background(painter, background, px) -> None:
     from PySide6.QtCore import QRectF
     from PySide6.QtGui import QColor
 
-    counts, x_edges, y_edges = background
+    counts, x_edges, y_edges = background.counts, background.logteff_edges, background.logg_edges
     peak = np.log1p(counts).max() or 1.0
     for i in range(len(x_edges) - 1):
         for j in range(len(y_edges) - 1):

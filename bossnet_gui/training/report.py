@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..kiel import load_training_coverage
 from ..model.weights import LoadedModel
 from ..preprocess import GRID_SIZE
 from .evaluate import MINIMUM_SCATTER, PAPER_TABLE2, Predicted, meets_minimum
@@ -15,7 +16,6 @@ from .plots import Panel, Series, save_png
 
 UNITS = {"logTeff": "dex", "logg": "dex", "FeH": "dex", "rv": "km/s"}
 NAMES = {"logTeff": "log Teff", "logg": "log g", "FeH": "[Fe/H]", "rv": "RV"}
-COVERAGE = Path(__file__).resolve().parents[2] / "resources" / "training_coverage.npz"
 BLUE, ORANGE, GREY, RED = (40, 90, 200), (230, 120, 0), (120, 120, 120), (200, 30, 30)
 
 
@@ -35,6 +35,11 @@ def accuracy_table(accuracy: dict, labels=("logTeff", "logg", "FeH", "rv"), refe
             row += f" {f'{paper[0]}–{paper[1]}' if paper else '–'} | {MINIMUM_SCATTER.get(label, '–')} |"
         rows.append(row)
     return rows
+
+
+def ood_table(held_out: list[dict]) -> list[str]:
+    rows = [f"| {h['name']} | {h['score']:.2f} | {'yes' if h['flagged'] else '**no**'} |" for h in held_out]
+    return ["| held-out object | score | flagged |", "|---|---|---|", *rows]
 
 
 def range_table(rows: list[dict], unit: str, scale: float = 1.0) -> list[str]:
@@ -114,9 +119,7 @@ def write_report(folder: Path, model: LoadedModel, measured: dict, size_bytes: i
         f"Threshold {ood['threshold']:.2f} (99th percentile of validation views). Flagged: {100 * ood['test_flagged_fraction']:.1f}% of "
         f"simulated test views, {100 * ood['lamost_flagged_fraction']:.0f}% of LAMOST test spectra.",
         "",
-        "| held-out object | score | flagged |",
-        "|---|---|---|",
-        *[f"| {h['name']} | {h['score']:.2f} | {'yes' if h['flagged'] else '**no**'} |" for h in ood["held_out"]],
+        *ood_table(ood["held_out"]),
         "",
         "## Plots",
         "",
@@ -133,19 +136,11 @@ def write_report(folder: Path, model: LoadedModel, measured: dict, size_bytes: i
     return path
 
 
-def _coverage_backdrop(path: Path = COVERAGE):
-    """The training-label histogram the GUI draws behind its Kiel diagram, if present."""
-    if not path.exists():
-        return None
-    with np.load(path) as npz:
-        return npz["counts"], npz["logteff_edges"], npz["logg_edges"]
-
-
 def write_plots(folder: Path, measured: dict) -> None:
     sim: Predicted = measured["simulated"]
     lam: Predicted = measured["genuine"]
     t, g = LABELS.index("logTeff"), LABELS.index("logg")
-    backdrop = _coverage_backdrop()
+    backdrop = load_training_coverage()
     save_png(folder / "kiel.png", [
         Panel("test-star labels on the training coverage", "log10 Teff", "log g", (4.6, 3.4), (6.0, -0.5),
               [Series(sim.labels[:, t], sim.labels[:, g], RED, "test label")], background=backdrop),

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, Qt
 from bossnet_gui.gui.catalog_model import CatalogModel, conform
 from bossnet_gui.gui.colouring import SCHEMES, STEPS
 from bossnet_gui.gui.fast_scatter import LutScatterPlotItem
-from bossnet_gui.gui.kiel_backdrop import load_training_coverage
+from bossnet_gui.kiel import load_training_coverage
 from bossnet_gui.gui.kiel_plot import KielPlot
 from bossnet_gui.gui.select_viewbox import points_inside
 from tests.conftest import DATA, require
