@@ -8,8 +8,9 @@ import torch
 from bossnet_gui.errors import ModelLoadError
 from bossnet_gui.model import load_bundled, load_published, resolve_model, save_bundled
 from bossnet_gui.model.network import BossNet, ModelArgs
-from bossnet_gui.model.ood import FeatureDistance
+from bossnet_gui.model.ood import FeatureDistance, OutlierProbe
 from bossnet_gui.model.published import BOSS_COLUMNS, BOSS_STATS
+from bossnet_gui.model.weights import update_bundled
 
 ARGS = ModelArgs(model_dim=2, dim_mults=(1, 2), adapt_pool_output_dim=8, num_linear=2, linear_dim=8)
 
@@ -79,3 +80,16 @@ def test_resolve_explains_how_to_use_published_weights(tmp_path, monkeypatch):
 def test_resolve_takes_a_published_directory(reference):
     model = resolve_model(reference / "official_tiny_boss")
     assert model.columns == BOSS_COLUMNS and model.input_length == 3900
+
+
+def test_scorer_with_probe_round_trips_and_rewrite_keeps_the_network(tmp_path):
+    ood = FeatureDistance.fit(torch.randn(20, 8), n_components=3, k=2).calibrate(torch.randn(10, 8))
+    network, content_hash = _save(tmp_path / "m.pt", ood=ood)
+    probe = OutlierProbe(torch.randn(8), 0.5, typical=-1.0, limit=2.0)
+    update_bundled(tmp_path / "m.pt", {"training": {"seed": 1}, "scorer": {"seed": 0}}, ood.with_probe(probe))
+    model = load_bundled(tmp_path / "m.pt")
+    assert model.content_hash == content_hash and model.metadata["scorer"] == {"seed": 0}
+    assert torch.equal(model.ood.probe.weight, probe.weight) and model.ood.probe.limit == 2.0
+    features = torch.randn(5, 8)
+    assert torch.equal(model.ood.score(features), ood.with_probe(probe).score(features))
+    assert torch.load(tmp_path / "m.pt", weights_only=True)["ood"]["kind"] == "feature-knn/2"

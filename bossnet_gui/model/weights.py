@@ -199,6 +199,16 @@ def save_bundled(
     return content_hash
 
 
+def update_bundled(path: str | Path, metadata: dict, ood: FeatureDistance | None) -> None:
+    """Update the metadata and replace the scorer of a bundled file; the network's bytes stay as they are."""
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    payload["metadata"] = {**payload["metadata"], **metadata, "sha256": payload["metadata"]["sha256"]}
+    payload.pop("ood", None)
+    if ood is not None:
+        payload["ood"] = ood.to_dict()
+    torch.save(payload, Path(path))
+
+
 def load_bundled(path: str | Path) -> LoadedModel:
     path = Path(path)
     try:

@@ -5,6 +5,8 @@
     evaluate  measure the shipped weights on held-out data; write docs/model/report.md + PNGs
     demo      write the first-launch demo spectra (SDSS spec-lite layout) into resources/demo
     card      rewrite the model card weights/README.md from the metadata in the weights
+    recalibrate  refit the distance-from-training scorer of saved weights (network unchanged),
+              re-measure, rewrite the weights' metadata, the model card and the report
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ def parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="write the demo spectra")
     _data_arguments(demo)
     demo.add_argument("--out", type=Path, default=REPO / "resources" / "demo")
+    recalibrate = commands.add_parser("recalibrate", help="refit the OOD scorer of saved weights, re-measure, rewrite card and report")
+    _data_arguments(recalibrate)
+    recalibrate.add_argument("--model", type=Path, default=REPO / "weights" / "bossnet-gui-boss-small.pt")
+    recalibrate.add_argument("--report", type=Path, default=REPO / "docs" / "model")
     card = commands.add_parser("card", help="write the model card (README.md beside the weights)")
     card.add_argument("--model", type=Path, default=REPO / "weights" / "bossnet-gui-boss-small.pt")
     return root
@@ -60,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
     lamost = args.lamost if str(getattr(args, "lamost", "")) not in ("", ".") else None
+    command = "python -m bossnet_gui.training " + " ".join(shlex.quote(a) for a in argv)
     if args.command == "train":
         from .pipeline import TrainConfig, run
         from .train import Schedule
@@ -69,7 +76,6 @@ def main(argv: list[str] | None = None) -> int:
             schedule = replace(schedule, max_epochs=args.epochs)
         if args.steps is not None:
             schedule = replace(schedule, steps_per_epoch=args.steps)
-        command = "python -m bossnet_gui.training " + " ".join(shlex.quote(a) for a in argv)
         config = TrainConfig(args.miles, args.stelib, lamost, args.out, args.seed, _white_dwarfs(args), schedule=schedule, command=command)
         metadata = run(config)
         for check, ok in metadata["meets_minimum"].items():
@@ -79,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
         from .pipeline import evaluate_saved
 
         path = evaluate_saved(args.model, args.miles, args.stelib, lamost, _white_dwarfs(args), args.report, args.seed)
+        print(f"wrote {path}")
+        return 0
+    if args.command == "recalibrate":
+        from .pipeline import recalibrate
+
+        path = recalibrate(args.model, args.miles, args.stelib, lamost, _white_dwarfs(args), args.report, args.seed, command)
         print(f"wrote {path}")
         return 0
     if args.command == "demo":

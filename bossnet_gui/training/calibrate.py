@@ -2,7 +2,8 @@
 
 Both are fitted on simulated views of training stars and set on validation views, never on
 test stars. The scorer is ``model.ood.FeatureDistance`` (k nearest training neighbours in the
-whitened last hidden layer). The model-error term is the spread, per label, that has to be added
+whitened last hidden layer) with an ``OutlierProbe`` (logistic regression on the same layer:
+training views against simulated white-dwarf-like, subdwarf-like and other unlike-star spectra). The model-error term is the spread, per label, that has to be added
 in quadrature to the Monte-Carlo σ so that 68% of validation views fall within 1σ: the MC draws
 only see photon noise, not the network's own error.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..model.ood import FeatureDistance
+from ..model.ood import FeatureDistance, OutlierProbe
 from ..model.predictor import Predictor
 from .library import LABELS
 from .views import Batch
@@ -33,25 +34,43 @@ def fit_feature_distance(
     n_components: int,
     k: int,
     quantile: float,
-    outlier_direction: torch.Tensor | None = None,
-    direction_weight: float = 4.0,
+    unlike_inputs: torch.Tensor | None = None,
 ) -> FeatureDistance:
-    """kNN distance on the leading principal components of the hidden layer, plus (when given) the
-    direction that the outlier-exposure head learned, as one more axis: whitened on training views and
-    weighted ``direction_weight``, so a spectrum that looks like an outlier example is far from every star."""
+    """kNN distance on the leading principal components of the hidden layer, and (given network
+    inputs of spectra unlike any training star) the outlier probe; both set on validation views."""
     train_features = hidden_features(predictor, train)
-    scorer = FeatureDistance.fit(train_features, n_components=n_components, k=k)
-    if outlier_direction is not None:
-        scorer = with_direction(scorer, train_features, outlier_direction, direction_weight)
-    return scorer.calibrate(hidden_features(predictor, validation), quantile=quantile)
+    validation_features = hidden_features(predictor, validation)
+    scorer = FeatureDistance.fit(train_features, n_components=n_components, k=k).calibrate(validation_features, quantile=quantile)
+    if unlike_inputs is None:
+        return scorer
+    unlike_features = predictor._run_network(unlike_inputs)[1]
+    return scorer.with_probe(fit_outlier_probe(train_features, unlike_features, validation_features, quantile))
 
 
-def with_direction(scorer: FeatureDistance, train_features: torch.Tensor, direction: torch.Tensor, weight: float) -> FeatureDistance:
-    """The same scorer with one more projection axis (unit spread on the training features × ``weight``)."""
-    centred = train_features.float() - scorer.mean
-    column = direction.float() / (centred @ direction.float()).std().clamp(min=1e-12) * weight
-    components = torch.cat([scorer.components, column[:, None]], dim=1)
-    return FeatureDistance(scorer.mean, components, centred @ components, scorer.k, 1.0, float("inf"))
+def fit_outlier_probe(
+    star_features: torch.Tensor, unlike_features: torch.Tensor, validation_features: torch.Tensor, quantile: float, ridge: float = 1e-3
+) -> OutlierProbe:
+    """Ridge-regularised logistic regression, stars (0) against unlike spectra (1), classes weighted
+    equally; deterministic (zero start, L-BFGS). Its limit is the validation ``quantile`` of the logit."""
+    mean, spread = star_features.mean(0), star_features.std(0).clamp(min=1e-6)
+    x = (torch.cat([star_features, unlike_features]).float() - mean) / spread
+    y = torch.cat([torch.zeros(len(star_features)), torch.ones(len(unlike_features))])
+    balance = torch.tensor(len(star_features) / max(len(unlike_features), 1))
+    weight = torch.zeros(x.shape[1], requires_grad=True)
+    bias = torch.zeros(1, requires_grad=True)
+    optimiser = torch.optim.LBFGS([weight, bias], max_iter=300, line_search_fn="strong_wolfe")
+
+    def loss():
+        optimiser.zero_grad()
+        value = torch.nn.functional.binary_cross_entropy_with_logits(x @ weight + bias, y, pos_weight=balance) + ridge * weight.pow(2).sum()
+        value.backward()
+        return value
+
+    optimiser.step(loss)
+    raw_weight = (weight.detach() / spread).float()
+    raw_bias = float(bias.detach() - (weight.detach() * mean / spread).sum())
+    logits = validation_features.float() @ raw_weight + raw_bias
+    return OutlierProbe(raw_weight, raw_bias, float(logits.median()), float(torch.quantile(logits, quantile)))
 
 
 def coverage_fraction(error: np.ndarray, sigma: np.ndarray) -> float:

@@ -119,7 +119,8 @@ def render(model: LoadedModel, path: Path) -> str:
         "## Distance from the training set",
         "",
         f"`ood_score`: mean distance to the 5 nearest training views in the whitened last hidden layer, 1 = a typical validation star; "
-        f"quality flag `far_from_training` (bit 11) above {ood['threshold']:.2f} (99th percentile of validation views). "
+        + (PROBE_SENTENCE if model.ood is not None and model.ood.probe is not None else "")
+        + f"quality flag `far_from_training` (bit 11) above {ood['threshold']:.2f} (99th percentile of validation views). "
         f"Flagged: {100 * ood['test_flagged_fraction']:.1f}% of test views, {100 * ood['lamost_flagged_fraction']:.0f}% of LAMOST test spectra.",
         "",
         *ood_table(ood["held_out"]),
@@ -133,6 +134,7 @@ def render(model: LoadedModel, path: Path) -> str:
         "",
         "```",
         training["command"],
+        *([f"{meta['scorer']['command']}   # scorer refitted at commit {meta['scorer']['git_commit'][:12]} (network unchanged)"] if "scorer" in meta else []),
         "python -m bossnet_gui.training evaluate   # docs/model/report.md and plots",
         "python -m bossnet_gui.training card       # this file",
         "```",
@@ -143,6 +145,12 @@ def render(model: LoadedModel, path: Path) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+PROBE_SENTENCE = (
+    "or, when larger, the logit of the outlier probe (logistic regression on the same layer: training views against "
+    "simulated white-dwarf-like, hot-subdwarf-like, very-broad-lined and featureless spectra) on the same scale; "
+)
 
 
 def _missed_outliers(held_out: list[dict]) -> list[str]:

@@ -11,7 +11,7 @@ import json
 import platform
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +19,12 @@ import torch
 
 from ..kiel import TRAINING_COVERAGE
 from ..model.predictor import Predictor
-from ..model.weights import LoadedModel, load_bundled, save_bundled, state_dict_hash
+from ..model.weights import LoadedModel, load_bundled, update_bundled, save_bundled, state_dict_hash
 from ..preprocess import GRID_SIZE
 from ..spectrum import OPTICAL
 from . import calibrate, evaluate
 from .model_card import write_card
+from .report import write_report
 from .library import LABELS, LAMOST, MILES, STELIB, LabelledStar, load_all
 from .simulate import Augmentation
 from .split import TRAIN, VALIDATION, counts, read_split, split_by_star, write_split
@@ -35,6 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 RV_SCALE = 200.0  # km/s, normalisation of the RV output (the injected shifts span ±500 km/s)
 OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE = 64, 5, 0.99
 OOD_TRAIN_VIEWS = 2
+OOD_UNLIKE = 2000  # simulated unlike-star spectra for the outlier probe (a quarter of each kind)
 COVERAGE_LOGTEFF = np.linspace(3.2, 5.0, 73)  # 0.025 dex bins
 COVERAGE_LOGG = np.linspace(-0.5, 9.5, 81)  # 0.125 dex bins
 SOURCES = {
@@ -134,11 +136,7 @@ def run(config: TrainConfig, log=print) -> dict:
     network, history = fit(data.views, data.train, data.weights, validation, data.scaling, SMALL_ARGS, config.schedule, config.seed, log)
     train_seconds = time.time() - started
 
-    predictor = Predictor(loaded_model(network, data.scaling))
-    train_views = fixed_views(data.views, data.train, OOD_TRAIN_VIEWS, config.seed, "ood-train")
-    scorer = calibrate.fit_feature_distance(
-        predictor, train_views, validation, OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE, history.outlier_direction
-    )
+    scorer = fit_scorer(Predictor(loaded_model(network, data.scaling)), data, validation, config.seed)
     model_error = _model_error(network, data.scaling, scorer, validation)
     model = LoadedModel(
         "training", network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, "", "memory",
@@ -154,17 +152,54 @@ def run(config: TrainConfig, log=print) -> dict:
     return metadata
 
 
-def evaluate_saved(model_path: Path, miles: Path, stelib: Path, lamost: Path | None, white_dwarfs, report_folder: Path, seed: int) -> Path:
-    """Re-measure a saved model on the held-out data of its own split and write the report."""
-    from ..model.weights import load_bundled
-    from .report import write_report
+def fit_scorer(predictor: Predictor, data: Prepared, validation: Batch, seed: int):
+    """The distance-from-training scorer with its outlier probe, from views of the training stars."""
+    train_views = fixed_views(data.views, data.train, OOD_TRAIN_VIEWS, seed, "ood-train")
+    rng = np.random.default_rng([seed, 2718])
+    unlike = data.views.unlike_stars([int(i) for i in rng.choice(data.train, size=OOD_UNLIKE)], rng)
+    unlike_inputs = torch.cat([data.views.inputs(unlike[s : s + 256]) for s in range(0, len(unlike), 256)])
+    return calibrate.fit_feature_distance(predictor, train_views, validation, OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE, unlike_inputs)
 
+
+def recalibrate(model_path: Path, miles: Path, stelib: Path, lamost: Path | None, white_dwarfs, report_folder: Path, seed: int, command: str) -> Path:
+    """Refit the scorer of saved weights with this code (the network is kept byte for byte), re-measure,
+    and rewrite the weights' metadata, the model card and the report."""
     torch.set_num_threads(2)
+    started = time.time()
     model = load_bundled(model_path)
+    data = _prepare_recorded(model, miles, stelib, lamost, seed)
+    views = model.metadata.get("training", {}).get("schedule", {}).get("validation_views", Schedule().validation_views)
+    validation = fixed_views(data.views, data.validation, views, seed, "validation")
+    scorer = fit_scorer(Predictor(model), data, validation, seed)
+    model = replace(model, ood=scorer)
+    measured = evaluate.measure(Predictor(model), data.views, data.split, list(white_dwarfs), seed)
+    metadata = plain({
+        **model.metadata,
+        "held_out": measured["numbers"],
+        "meets_minimum": evaluate.meets_minimum(measured["numbers"]),
+        "blind_spots": BLIND_SPOTS,
+        "scorer": {"command": command, "seed": seed, "git_commit": git_commit(), "seconds": round(time.time() - started, 1)},
+    })
+    update_bundled(model_path, metadata, scorer)
+    saved = load_bundled(model_path)
+    write_card(saved, model_path)
+    return write_report(report_folder, saved, measured, model_path.stat().st_size)
+
+
+def _prepare_recorded(model: LoadedModel, miles: Path, stelib: Path, lamost: Path | None, seed: int) -> Prepared:
+    """The data of a saved model's own split; refuses a seed whose split differs from the recorded one."""
     data = prepare(miles, stelib, lamost, seed)
     recorded = REPO / model.metadata.get("split_csv", "docs/model/split.csv")
     if recorded.exists() and read_split(recorded) != data.split:
         raise RuntimeError(f"the split from seed {seed} differs from the one recorded in {recorded}")
+    return data
+
+
+def evaluate_saved(model_path: Path, miles: Path, stelib: Path, lamost: Path | None, white_dwarfs, report_folder: Path, seed: int) -> Path:
+    """Re-measure a saved model on the held-out data of its own split and write the report."""
+    torch.set_num_threads(2)
+    model = load_bundled(model_path)
+    data = _prepare_recorded(model, miles, stelib, lamost, seed)
     measured = evaluate.measure(Predictor(model), data.views, data.split, list(white_dwarfs), seed)
     return write_report(report_folder, model, measured, model_path.stat().st_size)
 
@@ -213,6 +248,7 @@ def _metadata(config, data: Prepared, history: History, train_seconds, total_sec
 
 BLIND_SPOTS = [
     "No white dwarfs, hot subdwarfs, brown dwarfs, Wolf-Rayet or emission-line stars in training: their labels are meaningless (use the OOD score).",
+    "The OOD score's outlier probe knows white dwarfs and hot subdwarfs only from simple simulations (Planck continua with Lorentzian Balmer lines; hot stars' lines broadened 150-800 km/s): fast rotators can score high, and kinds it never saw (brown dwarfs, emission-line objects, QSOs) rest on the distance part alone.",
     "Few stars hotter than 10,000 K or cooler than 3,500 K; log g and [Fe/H] there rest on a handful of library stars.",
     "Library spectra end at 7,410 Å (MILES) or have gaps (STELIB): the red half of the grid is learned from fewer stars.",
     "Library labels are compilations (MILES: Cenarro et al. 2007; STELIB: header values), LAMOST labels are LASP DR1 values with ~0.4 dex log g errors; none are APOGEE-calibrated like the published model's.",

@@ -61,13 +61,15 @@ def write_report(folder: Path, model: LoadedModel, measured: dict, size_bytes: i
     lines = [
         f"# {model.name}: held-out evaluation",
         "",
-        "Written by `python -m bossnet_gui.training evaluate` from the shipped weights "
+        "Written by `python -m bossnet_gui.training evaluate` (or `recalibrate`) from the shipped weights "
         f"(SHA-256 `{model.content_hash}`). Nothing here was used for training or early stopping.",
         "",
         f"- network: {meta.get('parameters', 0):,} parameters, {model.network.flops_per_spectrum(GRID_SIZE) / 1e6:.0f} MFLOP per spectrum "
         f"(published BOSS Net: 72.6 M, 1,100 MFLOP), {size_bytes / 1e6:.1f} MB on disk",
         f"- training: `{training.get('command', '')}` (seed {training.get('seed')}), "
         f"{training.get('epochs_run')} epochs, best {training.get('best_epoch')}, {training.get('total_seconds', 0) / 60:.1f} min on a 2-core CPU",
+        *([f"- distance-from-training scorer refitted: `{meta['scorer']['command']}` (commit `{meta['scorer']['git_commit'][:12]}`, network unchanged)"]
+          if "scorer" in meta else []),
         "",
         "## Minimum to ship",
         "",
@@ -116,7 +118,9 @@ def write_report(folder: Path, model: LoadedModel, measured: dict, size_bytes: i
         "",
         "## Distance from the training set (OOD score)",
         "",
-        f"Threshold {ood['threshold']:.2f} (99th percentile of validation views). Flagged: {100 * ood['test_flagged_fraction']:.1f}% of "
+        ("Score: the kNN distance in the last hidden layer or, when larger, the outlier probe's logit on the same scale "
+         "(each part set to flag 1% of validation views). " if model.ood is not None and model.ood.probe is not None else "")
+        + f"Threshold {ood['threshold']:.2f} (99th percentile of validation views). Flagged: {100 * ood['test_flagged_fraction']:.1f}% of "
         f"simulated test views, {100 * ood['lamost_flagged_fraction']:.0f}% of LAMOST test spectra.",
         "",
         *ood_table(ood["held_out"]),

@@ -139,6 +139,21 @@ def blackbody(teff: float, like: Template) -> Template:
     return replace(like, flux=(flux / np.median(flux)).astype(np.float32))
 
 
+BALMER_VACUUM = (6564.61, 4862.68, 4341.68, 4102.89, 3971.20, 3890.16, 3836.47, 3798.98)  # Å, Hα to H10
+
+
+def balmer_dwarf(teff: float, width: float, depth: float, like: Template) -> Template:
+    """A DA-white-dwarf-like outlier example: a Planck continuum with Lorentzian Balmer lines of
+    half width ``width`` Å at Hα (each higher line 30% wider), the pressure-broadened look of a high-gravity
+    atmosphere (main-sequence lines at R ≈ 1,800 are a few Å wide); ``depth`` is the optical depth at Hα's centre."""
+    continuum = blackbody(teff, like)
+    wavelength = like.wavelength
+    optical_depth = np.zeros_like(wavelength)
+    for n, centre in enumerate(BALMER_VACUUM):
+        optical_depth += depth * (1.0 - 0.08 * n) / (1.0 + ((wavelength - centre) / (width * (1.0 + 0.3 * n))) ** 2)
+    return replace(continuum, flux=(continuum.flux * np.exp(-optical_depth)).astype(np.float32))
+
+
 # -- physical effects --------------------------------------------------------------------------
 
 

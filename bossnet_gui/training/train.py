@@ -52,7 +52,6 @@ class History:
     validation_loss: list[float] = field(default_factory=list)
     best_epoch: int = -1
     seconds: float = 0.0
-    outlier_direction: torch.Tensor | None = None  # weights of the outlier head at the best epoch (H,)
 
 
 def masked_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -168,7 +167,6 @@ def fit(
         improved = history.validation_loss[-1] < best_loss
         if improved:
             best_loss, best_state, stale, history.best_epoch = history.validation_loss[-1], copy.deepcopy(network.state_dict()), 0, epoch
-            history.outlier_direction = outlier_head.weight.detach()[0].clone()
         else:
             stale += 1
         parts = " ".join(f"{name} {value:.3f}" for name, value in zip(LABELS, per_label_loss(network, validation, scaling)))

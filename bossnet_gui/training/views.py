@@ -23,6 +23,7 @@ from .simulate import (
     Augmentation,
     Conditions,
     Template,
+    balmer_dwarf,
     blackbody,
     broaden_to_survey,
     observe_spectrum,
@@ -34,6 +35,13 @@ RV = LABELS.index("rv")
 OUTLIER_SIGMA_KMS = (800.0, 4000.0)  # line broadening of the outlier examples (stars: ≲ 200 km/s)
 OUTLIER_STRENGTH = (1.0, 4.0)  # their lines deepened: depth ** strength (equivalent widths grow)
 OUTLIER_TEFF = (3000.0, 60000.0)  # featureless blackbody outlier examples
+# the OOD probe's extra kinds (see ``unlike_stars``)
+WHITE_DWARF_TEFF = (6000.0, 80000.0)
+WHITE_DWARF_HALF_WIDTH = (8.0, 60.0)  # Å, Lorentzian Hα
+WHITE_DWARF_DEPTH = (0.2, 0.8)
+SUBDWARF_SIGMA_KMS = (150.0, 800.0)  # sdB lines: wider than any B star's, narrower than the outlier examples'
+SUBDWARF_STRENGTH = (1.0, 2.5)
+HOT = 4.2  # log10 Teff: training stars whose lines the subdwarf-like examples broaden
 
 
 @dataclass(frozen=True)
@@ -117,12 +125,43 @@ class ViewMaker:
         broadened by 800-4000 km/s and deepened, and featureless blackbodies; observed like any other view."""
         spectra = []
         for n, index in enumerate(indices):
-            template = self.templates[index] or next(t for t in self.templates if t is not None)
+            template = self.templates[index] or self._any_template()
             if rng.random() < 0.5:
                 template = velocity_broadened(template, float(rng.uniform(*OUTLIER_SIGMA_KMS)), float(rng.uniform(*OUTLIER_STRENGTH)))
             else:
                 template = blackbody(float(np.exp(rng.uniform(*np.log(OUTLIER_TEFF)))), template)
-            conditions = (augmentation or self.augmentation).draw(rng)
-            meta = SpectrumMeta(source=f"simulated/outlier/{n}", survey="simulated", file_format="simulation")
-            spectra.append(observe_template(template, conditions, rng, meta))
+            spectra.append(self._observe_outlier(template, rng, augmentation, f"outlier/{n}"))
         return self.inputs(spectra)
+
+    def unlike_stars(self, indices, rng: np.random.Generator) -> list[Spectrum]:
+        """One simulated spectrum per index of kinds absent from training, in equal shares: white-dwarf-like
+        (``balmer_dwarf``), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
+        and the outlier-exposure kinds (lines broadened 800-4000 km/s, featureless Planck continua).
+        ``indices`` are training stars; their templates seed the broadened kinds. For the OOD probe."""
+        hot = [i for i in indices if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > HOT]
+        spectra = []
+        for n, index in enumerate(indices):
+            template = self.templates[index] or self._any_template()
+            kind = n % 4
+            if kind == 0:
+                template = balmer_dwarf(
+                    float(np.exp(rng.uniform(*np.log(WHITE_DWARF_TEFF)))),
+                    float(rng.uniform(*WHITE_DWARF_HALF_WIDTH)), float(rng.uniform(*WHITE_DWARF_DEPTH)), template,
+                )
+            elif kind == 1:
+                source = self.templates[int(rng.choice(hot))] if hot else template
+                template = velocity_broadened(source, float(rng.uniform(*SUBDWARF_SIGMA_KMS)), float(rng.uniform(*SUBDWARF_STRENGTH)))
+            elif kind == 2:
+                template = velocity_broadened(template, float(rng.uniform(*OUTLIER_SIGMA_KMS)), float(rng.uniform(*OUTLIER_STRENGTH)))
+            else:
+                template = blackbody(float(np.exp(rng.uniform(*np.log(OUTLIER_TEFF)))), template)
+            spectra.append(self._observe_outlier(template, rng, None, f"unlike/{n}"))
+        return spectra
+
+    def _any_template(self) -> Template:
+        return next(t for t in self.templates if t is not None)
+
+    def _observe_outlier(self, template: Template, rng: np.random.Generator, augmentation: Augmentation | None, tag: str) -> Spectrum:
+        conditions = (augmentation or self.augmentation).draw(rng)
+        meta = SpectrumMeta(source=f"simulated/{tag}", survey="simulated", file_format="simulation")
+        return observe_template(template, conditions, rng, meta)

@@ -1,0 +1,72 @@
+"""The OOD score's outlier probe: its simulated white-dwarf-like spectra and the logistic read-out."""
+
+import numpy as np
+import pytest
+import torch
+
+from bossnet_gui.model.network import BossNet
+from bossnet_gui.model.ood import FeatureDistance, OutlierProbe
+from bossnet_gui.training.calibrate import fit_outlier_probe
+from bossnet_gui.training.simulate import BALMER_VACUUM, Augmentation, Template, balmer_dwarf, blackbody
+from bossnet_gui.training.views import ViewMaker
+
+from .test_training_run import TINY, synthetic_star
+
+
+def flat_template() -> Template:
+    ln_start, ln_step = np.log(3500.0), 5e-5
+    n = int((np.log(9500.0) - ln_start) / ln_step)
+    return Template(ln_start, ln_step, np.ones(n, np.float32))
+
+
+def test_balmer_dwarf_has_broad_lines_at_the_balmer_wavelengths():
+    like = flat_template()
+    dwarf = balmer_dwarf(20000.0, width=30.0, depth=0.6, like=like)
+    relative = dwarf.flux / blackbody(20000.0, like).flux
+    wave = like.wavelength
+    near_hbeta = np.abs(wave - BALMER_VACUUM[1]) < 150
+    assert wave[near_hbeta][np.argmin(relative[near_hbeta])] == pytest.approx(BALMER_VACUUM[1], abs=1.0)
+    absorbed = 1 - relative[near_hbeta]
+    full_width = np.ptp(wave[near_hbeta][absorbed > absorbed.max() / 2])
+    assert 40 < full_width < 120  # Lorentzian half width 30 Å × 1.3 at Hβ; main-sequence lines at R 1,800: a few Å
+    assert relative[np.argmin(np.abs(wave - 5500))] > 0.9  # continuum between the lines
+
+
+def test_unlike_stars_repeat_with_the_seed_and_are_finite():
+    stars = [synthetic_star(i, t, 4.0) for i, t in enumerate([5000, 9000, 20000, 30000])]
+    views = ViewMaker(stars, BossNet(TINY), Augmentation(snr_range=(20.0, 100.0)))
+    first = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3], np.random.default_rng(3))
+    again = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3], np.random.default_rng(3))
+    assert len(first) == 8
+    for a, b in zip(first, again):
+        assert np.array_equal(a.flux, b.flux) and np.isfinite(a.flux).all()
+    assert views.inputs(first).shape == (8, 2, 3900)
+
+
+def test_probe_learns_the_direction_that_sets_unlike_spectra_apart():
+    rng = np.random.default_rng(0)
+    shift = torch.zeros(16)
+    shift[3] = 4.0
+    stars, validation = torch.tensor(rng.normal(size=(400, 16)), dtype=torch.float32), torch.tensor(rng.normal(size=(300, 16)), dtype=torch.float32)
+    unlike = torch.tensor(rng.normal(size=(200, 16)), dtype=torch.float32) + shift
+    probe = fit_outlier_probe(stars, unlike, validation, quantile=0.99)
+    again = fit_outlier_probe(stars, unlike, validation, quantile=0.99)
+    assert torch.equal(probe.weight, again.weight) and probe.bias == again.bias
+    assert abs(float(probe.weight[3])) / float(probe.weight.norm()) > 0.9
+    assert float((probe.logit(unlike) > probe.limit).float().mean()) > 0.9
+    assert float((probe.logit(validation) > probe.limit).float().mean()) == pytest.approx(0.01, abs=0.005)
+
+
+def test_score_is_the_larger_of_distance_and_probe_on_one_scale():
+    torch.manual_seed(0)
+    train, validation = torch.randn(50, 4), torch.randn(30, 4)
+    plain = FeatureDistance.fit(train, n_components=4, k=3).calibrate(validation)
+    probe = OutlierProbe(torch.tensor([1.0, 0.0, 0.0, 0.0]), 0.0, typical=0.0, limit=2.0)
+    scorer = plain.with_probe(probe)
+    at_typical, at_limit, far = torch.zeros(1, 4), torch.tensor([[2.0, 0, 0, 0]]), torch.tensor([[40.0, 0, 0, 0]])
+    assert float(probe.on_scale(at_typical, scorer.threshold)) == pytest.approx(1.0)
+    assert float(probe.on_scale(at_limit, scorer.threshold)) == pytest.approx(scorer.threshold)
+    samples = torch.cat([validation, far])
+    assert torch.equal(scorer.score(samples), torch.maximum(plain.score(samples), probe.on_scale(samples, scorer.threshold)))
+    below = torch.tensor([[-5.0, 0, 0, 0]])  # the probe says "star": the distance decides
+    assert torch.equal(scorer.score(below), plain.score(below))
