@@ -30,6 +30,8 @@ SNR_BINS = ((3, 10), (10, 30), (30, math.inf))
 PAPER_TABLE2 = {"logTeff": (0.008, 0.048), "logg": (0.04, 0.30), "FeH": (0.045, 0.17)}  # scatter ranges, Sizemore+2024 Table 2
 MINIMUM_SCATTER = {"logTeff": 0.02, "logg": 0.3, "FeH": 0.25}
 OOD_SNR = (10.0, 30.0, 100.0)
+OOD_DRAW_SNR = (5.0, 10.0, 30.0, 100.0)
+OOD_DRAWS = 20  # noise draws per held-out object and S/N for the flag rates
 TEST_VIEWS = 4
 DRAWS = 20
 
@@ -131,6 +133,22 @@ def ood_views(views: ViewMaker, indices: list[int], seed: int) -> tuple[list[Spe
     return spectra, names
 
 
+def ood_flag_rates(predictor: Predictor, views: ViewMaker, indices: list[int], seed: int) -> list[dict]:
+    """Per held-out object, the share of ``OOD_DRAWS`` noise draws flagged at each S/N of ``OOD_DRAW_SNR``
+    (one view per S/N says little near the threshold)."""
+    rng = np.random.default_rng([seed, 4111])
+    threshold = predictor.model.ood.threshold
+    rows = []
+    for i in indices:
+        star = views.stars[i]
+        rates = {}
+        for snr in OOD_DRAW_SNR:
+            spectra = [views.view(i, Augmentation().clean(snr=snr), rng, f"ood-draw{j}") for j in range(OOD_DRAWS)]
+            rates[f"{snr:g}"] = float(np.mean(predictor.predict(spectra, draws=0).ood_score > threshold))
+        rows.append({"name": f"{star.spectrum_id} ({star.kind}, {star.spectral_type})", "flagged_by_snr": rates})
+    return rows
+
+
 def measure(
     predictor: Predictor,
     views: ViewMaker,
@@ -182,6 +200,7 @@ def measure(
             "test_flagged_fraction": float(np.mean(simulated.ood > threshold)),
             "lamost_flagged_fraction": float(np.mean(genuine.ood > threshold)) if len(genuine.ood) else math.nan,
             "held_out": [{"name": n, "score": float(s), "flagged": bool(s > threshold)} for n, s in zip(outliers.names, outliers.ood)],
+            "flag_rates": ood_flag_rates(predictor, views, held_out, seed) if predictor.model.ood is not None else [],
         },
     }
     return {"numbers": results, "simulated": simulated, "genuine": genuine, "outliers": outliers}

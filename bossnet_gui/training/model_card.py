@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..model.weights import REPOSITORY_WEIGHTS, LoadedModel
 from ..preprocess import GRID_SIZE
-from .report import NAMES, accuracy_table, ood_table, range_table
+from .report import NAMES, accuracy_table, flag_rate_table, ood_table, range_table
 
 
 LICENCES = {
@@ -125,6 +125,7 @@ def render(model: LoadedModel, path: Path) -> str:
         "",
         *ood_table(ood["held_out"]),
         "",
+        *flag_rate_table(ood.get("flag_rates", [])),
         "## Known blind spots",
         "",
         *[f"- {spot}" for spot in meta["blind_spots"]],

@@ -42,6 +42,21 @@ def ood_table(held_out: list[dict]) -> list[str]:
     return ["| held-out object | score | flagged |", "|---|---|---|", *rows]
 
 
+def flag_rate_table(rates: list[dict]) -> list[str]:
+    """Share of noise draws flagged per held-out object and S/N (empty for metadata written before it existed)."""
+    if not rates:
+        return []
+    snrs = list(rates[0]["flagged_by_snr"])
+    return [
+        "Share of noise draws flagged, per object and S/N (plain BOSS observations, no reddening):",
+        "",
+        "| held-out object | " + " | ".join(f"S/N {s}" for s in snrs) + " |",
+        "|---|" + "---|" * len(snrs),
+        *[f"| {r['name']} | " + " | ".join(f"{100 * r['flagged_by_snr'][s]:.0f}%" for s in snrs) + " |" for r in rates],
+        "",
+    ]
+
+
 def range_table(rows: list[dict], unit: str, scale: float = 1.0) -> list[str]:
     out = [f"| range ({unit}) | N | log Teff bias / scatter | log g bias / scatter | [Fe/H] bias / scatter |", "|---|---|---|---|---|"]
     for row in rows:
@@ -125,6 +140,7 @@ def write_report(folder: Path, model: LoadedModel, measured: dict, size_bytes: i
         "",
         *ood_table(ood["held_out"]),
         "",
+        *flag_rate_table(ood.get("flag_rates", [])),
         "## Plots",
         "",
         "![Kiel diagram](kiel.png)",
