@@ -57,8 +57,6 @@ def test_demo_stars_read_as_boss_spectra_and_predict_near_their_labels(monkeypat
     assert checked >= 10
 
 
-@pytest.mark.xfail(strict=True, reason="known blind spot of the shipped model (issue 4 open): the demo's STELIB white dwarf "
-                   "(Feige 110) scores below the distance threshold; see weights/README.md")
 def test_the_demo_white_dwarf_is_flagged(monkeypatch):
     monkeypatch.delenv(WEIGHTS_ENV, raising=False)
     model, result = demo_predictions()
