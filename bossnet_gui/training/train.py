@@ -1,8 +1,11 @@
 """The training loop: weighted sampling of stars, fresh simulated views every step, early stopping.
 
 Each step draws a batch of training stars with probability proportional to their inverse label
-density (``weighting``), simulates a new observation of each (``views``), and minimises the
-squared error of the normalised labels, masking labels a star does not have. A fixed set of
+density (``weighting``), simulates a new observation of each (``views``), and minimises a Huber
+loss of the normalised labels (smooth L1), masking labels a star does not have: absolute error beyond a small
+``huber_delta``, so the network learns the conditional median rather than the mean. Where a noisy
+spectrum leaves two answers open (a G dwarf or a subgiant), the mean sits between them and is
+wrong for both; the median takes the likelier one. It also shrugs off the library's label outliers. A fixed set of
 simulated validation views (same seed every run) decides early stopping; the best state is kept.
 """
 
@@ -44,6 +47,7 @@ class Schedule:
     easy_epochs: int = 10  # augmentation ramps from easy to the full ranges over these epochs
     outliers_per_batch: int = 8  # outlier-exposure examples added to each batch (0: none)
     outlier_weight: float = 0.1  # weight of their classification loss
+    huber_delta: float | None = 0.1  # normalised label units; None: squared error (the paper's)
 
 
 @dataclass
@@ -54,11 +58,15 @@ class History:
     seconds: float = 0.0
 
 
-def masked_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared error over the labels that are known (target NaN = unknown)."""
+def masked_loss(prediction: torch.Tensor, target: torch.Tensor, huber_delta: float | None = None) -> torch.Tensor:
+    """Mean squared error (or, with ``huber_delta``, smooth L1: Huber / delta, gradients of size ≤ 1 like the
+    squared error's near 0.5) over the labels that are known (target NaN = unknown)."""
     known = torch.isfinite(target)
     error = torch.where(known, prediction - torch.nan_to_num(target), torch.zeros_like(prediction))
-    return (error**2).sum() / known.sum().clamp(min=1)
+    if huber_delta is None:
+        return (error**2).sum() / known.sum().clamp(min=1)
+    loss = torch.nn.functional.smooth_l1_loss(error, torch.zeros_like(error), reduction="none", beta=huber_delta)
+    return torch.where(known, loss, 0.0).sum() / known.sum().clamp(min=1)
 
 
 def fixed_views(views: ViewMaker, indices: list[int], count: int, seed: int, tag: str) -> Batch:
@@ -74,12 +82,12 @@ def fixed_views(views: ViewMaker, indices: list[int], count: int, seed: int, tag
     )
 
 
-def evaluate_loss(network: BossNet, batch: Batch, scaling: LabelScaling, chunk: int = 256) -> float:
+def evaluate_loss(network: BossNet, batch: Batch, scaling: LabelScaling, chunk: int = 256, huber_delta: float | None = None) -> float:
     network.eval()
     target = torch.from_numpy(scaling.normalise(batch.labels)).float()
     with torch.no_grad():
         prediction = torch.cat([network(batch.inputs[s : s + chunk]) for s in range(0, len(batch.inputs), chunk)])
-    return float(masked_loss(prediction, target))
+    return float(masked_loss(prediction, target, huber_delta))
 
 
 def remove_flux_offset(network: BossNet) -> None:
@@ -95,12 +103,12 @@ def _step_loss(network, outlier_head, views, batch, target, train_indices, sched
     """Label loss on the batch plus, with outlier exposure, a classification loss (star vs outlier example)
     on the last hidden layer, so that layer keeps what sets such spectra apart (the OOD score reads it)."""
     if not schedule.outliers_per_batch:
-        return masked_loss(network(batch.inputs), target)
+        return masked_loss(network(batch.inputs), target, schedule.huber_delta)
     chosen = rng.choice(train_indices, size=schedule.outliers_per_batch)
     inputs = torch.cat([batch.inputs, views.outliers(chosen, rng, augmentation)])
     hidden = network.linear_sequential[:-1](network.features(inputs))
     n = len(batch.inputs)
-    label_loss = masked_loss(network.linear_sequential[-1](hidden[:n]), target)
+    label_loss = masked_loss(network.linear_sequential[-1](hidden[:n]), target, schedule.huber_delta)
     is_outlier = torch.cat([torch.zeros(n), torch.ones(len(inputs) - n)])
     outlier_loss = torch.nn.functional.binary_cross_entropy_with_logits(outlier_head(hidden).squeeze(1), is_outlier)
     return label_loss + schedule.outlier_weight * outlier_loss
@@ -163,7 +171,7 @@ def fit(
             remove_flux_offset(network)
             losses.append(float(loss.detach()))
         history.train_loss.append(float(np.mean(losses)))
-        history.validation_loss.append(evaluate_loss(network, validation, scaling))
+        history.validation_loss.append(evaluate_loss(network, validation, scaling, huber_delta=schedule.huber_delta))
         improved = history.validation_loss[-1] < best_loss
         if improved:
             best_loss, best_state, stale, history.best_epoch = history.validation_loss[-1], copy.deepcopy(network.state_dict()), 0, epoch

@@ -62,3 +62,11 @@ def test_missing_labels_are_masked_out_of_the_loss():
     prediction = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
     target = torch.tensor([[float("nan"), 1.0], [2.0, float("nan")]])
     assert float(masked_loss(prediction, target)) == pytest.approx(0.0)
+
+
+def test_huber_loss_is_quadratic_near_zero_and_linear_beyond_delta():
+    target = torch.tensor([[0.0, 0.0, float("nan")]])
+    prediction = torch.tensor([[0.05, 3.0, 100.0]])
+    expected = (0.5 * 0.05**2 / 0.1 + (3.0 - 0.05)) / 2  # the unknown label is left out
+    assert float(masked_loss(prediction, target, huber_delta=0.1)) == pytest.approx(expected)
+    assert float(masked_loss(prediction, target)) == pytest.approx((0.05**2 + 9.0) / 2)
