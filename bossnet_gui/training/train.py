@@ -7,6 +7,9 @@ loss of the normalised labels (smooth L1), masking labels a star does not have: 
 spectrum leaves two answers open (a G dwarf or a subgiant), the mean sits between them and is
 wrong for both; the median takes the likelier one. It also shrugs off the library's label outliers. A fixed set of
 simulated validation views (same seed every run) decides early stopping; the best state is kept.
+Validation, early stopping and the saved network use an exponential moving average of the weights
+(``WeightAverage``): with fresh random views every step the raw weights jitter around the
+minimum, and their running mean sits closer to it.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class Schedule:
     outliers_per_batch: int = 8  # outlier-exposure examples added to each batch (0: none)
     outlier_weight: float = 0.1  # weight of their classification loss
     huber_delta: float | None = 0.1  # normalised label units; None: squared error (the paper's)
+    weight_average_decay: float | None = 0.999  # per step (~10 epochs' memory); None: the raw weights
 
 
 @dataclass
@@ -56,6 +60,28 @@ class History:
     validation_loss: list[float] = field(default_factory=list)
     best_epoch: int = -1
     seconds: float = 0.0
+
+
+class WeightAverage:
+    """Exponential moving average of a network's parameters and batch-norm statistics, in a copy of it.
+
+    The decay ramps up as (1 + n) / (10 + n) over the first updates, so the average does not
+    start out dominated by the random initial weights."""
+
+    def __init__(self, network: BossNet, decay: float):
+        self.network = copy.deepcopy(network).eval()
+        self.decay = decay
+        self.updates = 0
+
+    def update(self, network: BossNet) -> None:
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        with torch.no_grad():
+            for average, current in zip(self.network.state_dict().values(), network.state_dict().values()):
+                if average.dtype.is_floating_point:
+                    average.mul_(decay).add_(current, alpha=1 - decay)
+                else:
+                    average.copy_(current)  # batch counters
 
 
 def masked_loss(prediction: torch.Tensor, target: torch.Tensor, huber_delta: float | None = None) -> torch.Tensor:
@@ -152,6 +178,7 @@ def fit(
     outlier_head = torch.nn.Linear(args.linear_dim, 1)  # training only: shapes the hidden layer, not saved
     optimizer = torch.optim.Adamax([*network.parameters(), *outlier_head.parameters()], lr=schedule.learning_rate)
     probability = sample_weights / sample_weights.sum()
+    average = WeightAverage(network, schedule.weight_average_decay) if schedule.weight_average_decay else None
     history, best_state, best_loss, stale = History(), None, math.inf, 0
     start = time.time()
     for epoch in range(schedule.max_epochs):
@@ -169,15 +196,18 @@ def fit(
             loss.backward()
             optimizer.step()
             remove_flux_offset(network)
+            if average:
+                average.update(network)
             losses.append(float(loss.detach()))
+        judged = average.network if average else network
         history.train_loss.append(float(np.mean(losses)))
-        history.validation_loss.append(evaluate_loss(network, validation, scaling, huber_delta=schedule.huber_delta))
+        history.validation_loss.append(evaluate_loss(judged, validation, scaling, huber_delta=schedule.huber_delta))
         improved = history.validation_loss[-1] < best_loss
         if improved:
-            best_loss, best_state, stale, history.best_epoch = history.validation_loss[-1], copy.deepcopy(network.state_dict()), 0, epoch
+            best_loss, best_state, stale, history.best_epoch = history.validation_loss[-1], copy.deepcopy(judged.state_dict()), 0, epoch
         else:
             stale += 1
-        parts = " ".join(f"{name} {value:.3f}" for name, value in zip(LABELS, per_label_loss(network, validation, scaling)))
+        parts = " ".join(f"{name} {value:.3f}" for name, value in zip(LABELS, per_label_loss(judged, validation, scaling)))
         log(f"epoch {epoch:3d}  train {history.train_loss[-1]:.4f}  validation {history.validation_loss[-1]:.4f} ({parts})"
             f"{'  *' if improved else ''}  {time.time() - start:6.0f} s")
         if stale >= schedule.patience:

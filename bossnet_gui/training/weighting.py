@@ -5,7 +5,9 @@ dominate the loss; rare ones (hot stars, M dwarfs, metal-poor giants) would be i
 The density is a Gaussian KDE over standardised (logTeff, log g, [Fe/H]); a missing log g or
 [Fe/H] is filled from the star with the nearest Teff that has it (for the density only).
 Weights are clipped at ``max_ratio`` times the median so that a handful of isolated stars
-do not take over a small training set, and scaled to mean 1.
+do not take over a small training set, and scaled to mean 1. At 10x the few isolated stars were
+drawn so often that the bulk got worse (seed 0: log g scatter 0.372 at 3x against 0.393 at 10x,
+[Fe/H] 0.245 against 0.280), while 3x still triples the draws of the rarest stars.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def fill_from_nearest_teff(labels: np.ndarray) -> np.ndarray:
     return filled
 
 
-def inverse_density_weights(labels: np.ndarray, max_ratio: float = 10.0) -> np.ndarray:
+def inverse_density_weights(labels: np.ndarray, max_ratio: float = 3.0) -> np.ndarray:
     """Weights (N,) for label rows (N, 4) in ``LABELS`` order; logTeff must be known."""
     columns = [LABELS.index(name) for name in DENSITY_LABELS]
     points = fill_from_nearest_teff(np.asarray(labels, dtype=np.float64)[:, columns])
