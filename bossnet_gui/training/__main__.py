@@ -18,8 +18,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-REPO = Path(__file__).resolve().parents[2]
+from . import REPO, SHARED_DATA
+
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..model.weights import REPOSITORY_WEIGHTS, LoadedModel
+from ..model.weights import DEFAULT_MODEL, REPOSITORY_WEIGHTS, LoadedModel
 from ..preprocess import GRID_SIZE
 from .report import NAMES, accuracy_table, flag_rate_table, ood_table, range_table
 
@@ -37,8 +37,9 @@ def render(model: LoadedModel, path: Path) -> str:
     lines = [
         f"# Model card: {model.name}",
         "",
-        f"{meta['description']}. The app and `bossnet-gui predict` load it by default; "
-        "published BOSS Net weights still load with `--model DIR` (GUI: Model ▸ Load published model).",
+        f"{meta['description']}. "
+        + ("The app and `bossnet-gui predict` load it by default; " if _is_default(path) else "Not loaded by default: pass this file's path to `--model`; ")
+        + "published BOSS Net weights still load with `--model DIR` (GUI: Model ▸ Load published model).",
         "",
         "**Status against the minimum to ship:** " + ("all met." if all(checks.values()) else "not all met (see below); use with the flags on."),
         "",
@@ -141,7 +142,7 @@ def render(model: LoadedModel, path: Path) -> str:
         "```",
         "",
         f"Seed {training['seed']}, git commit `{training['git_commit']}`, torch {training['torch']}, Python {training['python']}, "
-        f"{training['threads']} CPU threads; {training['epochs_run']} epochs (best {training['best_epoch']}) in "
+        f"{training['threads']} CPU threads{' (' + training['cpu'] + ')' if 'cpu' in training else ''}; {training['epochs_run']} epochs (best {training['best_epoch']}) in "
         f"{training['total_seconds'] / 60:.0f} min. A run repeats exactly with the same seed, thread count and torch build (checked on a small run by `tests/training/test_training_run.py`).",
         "",
     ]
@@ -161,6 +162,10 @@ def _missed_outliers(held_out: list[dict]) -> list[str]:
         return []
     return [f"- Measured, not flagged by the distance score in at least one held-out view: {'; '.join(missed)}. "
             "Their labels land among ordinary hot stars: check such objects by eye (spectrum panel) whatever the flags say."]
+
+
+def _is_default(weights_path: Path) -> bool:
+    return weights_path.resolve() == (REPOSITORY_WEIGHTS / f"{DEFAULT_MODEL}.pt").resolve()
 
 
 def card_path(weights_path: Path) -> Path:

@@ -8,6 +8,7 @@ validation views → held-out measurements → label coverage (npz) → ``save_b
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import time
@@ -22,7 +23,7 @@ from ..model.predictor import Predictor
 from ..model.weights import LoadedModel, load_bundled, update_bundled, save_bundled, state_dict_hash
 from ..preprocess import GRID_SIZE
 from ..spectrum import OPTICAL
-from . import calibrate, evaluate
+from . import REPO, calibrate, evaluate
 from .model_card import write_card
 from .report import write_report
 from .library import LABELS, LAMOST, MILES, STELIB, LabelledStar, load_all
@@ -32,7 +33,6 @@ from .train import SMALL_ARGS, Batch, History, Schedule, fit, fixed_views
 from .views import LabelScaling, ViewMaker
 from .weighting import inverse_density_weights
 
-REPO = Path(__file__).resolve().parents[2]
 RV_SCALE = 200.0  # km/s, normalisation of the RV output (the injected shifts span ±500 km/s)
 OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE = 64, 5, 0.99
 OOD_TRAIN_VIEWS = 2
@@ -117,6 +117,17 @@ def write_coverage(path: Path, stars: list[LabelledStar], indices: list[int]) ->
 def plain(metadata: dict) -> dict:
     """Only built-in types (numbers, strings, lists, dicts), so ``torch.load(weights_only=True)`` reads it."""
     return json.loads(json.dumps(metadata, default=lambda value: value.item() if hasattr(value, "item") else str(value)))
+
+
+def cpu_description() -> str:
+    """E.g. 'AMD EPYC, 2 cores, AVX2': training time depends on the vector units as much as on the core count."""
+    model = platform.processor() or platform.machine()
+    try:
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")]
+        model = names[0] if names else model
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, {torch.backends.cpu.get_cpu_capability()}"
 
 
 def git_commit() -> str:
@@ -223,6 +234,7 @@ def _metadata(config, data: Prepared, history: History, train_seconds, total_sec
             "torch": torch.__version__,
             "python": platform.python_version(),
             "threads": torch.get_num_threads(),
+            "cpu": cpu_description(),
             "schedule": asdict(config.schedule),
             "augmentation": asdict(Augmentation()),
             "epochs_run": len(history.validation_loss),

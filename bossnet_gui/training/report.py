@@ -82,7 +82,7 @@ def write_report(folder: Path, model: LoadedModel, measured: dict, size_bytes: i
         f"- network: {meta.get('parameters', 0):,} parameters, {model.network.flops_per_spectrum(GRID_SIZE) / 1e6:.0f} MFLOP per spectrum "
         f"(published BOSS Net: 72.6 M, 1,100 MFLOP), {size_bytes / 1e6:.1f} MB on disk",
         f"- training: `{training.get('command', '')}` (seed {training.get('seed')}), "
-        f"{training.get('epochs_run')} epochs, best {training.get('best_epoch')}, {training.get('total_seconds', 0) / 60:.1f} min on a 2-core CPU",
+        f"{training.get('epochs_run')} epochs, best {training.get('best_epoch')}, {training.get('total_seconds', 0) / 60:.1f} min on {training.get('cpu', 'a 2-core CPU')}",
         *([f"- distance-from-training scorer refitted: `{meta['scorer']['command']}` (commit `{meta['scorer']['git_commit'][:12]}`, network unchanged)"]
           if "scorer" in meta else []),
         "",

@@ -7,7 +7,7 @@ import torch
 from bossnet_gui.model.network import BossNet, ModelArgs
 from bossnet_gui.training.library import MILES, STAR, LabelledStar, label_vector
 from bossnet_gui.training.simulate import Augmentation
-from bossnet_gui.training.train import Schedule, evaluate_loss, fit, fixed_views, masked_loss, remove_flux_offset
+from bossnet_gui.training.train import Schedule, WeightAverage, evaluate_loss, fit, fixed_views, masked_loss, remove_flux_offset
 from bossnet_gui.training.views import LabelScaling, ViewMaker
 
 TINY = ModelArgs(model_dim=2, dim_mults=(1, 2), kernel_size=9, adapt_pool_output_dim=16, num_linear=2, linear_dim=16, extra_input_channels=1)
@@ -70,3 +70,28 @@ def test_huber_loss_is_quadratic_near_zero_and_linear_beyond_delta():
     expected = (0.5 * 0.05**2 / 0.1 + (3.0 - 0.05)) / 2  # the unknown label is left out
     assert float(masked_loss(prediction, target, huber_delta=0.1)) == pytest.approx(expected)
     assert float(masked_loss(prediction, target)) == pytest.approx((0.05**2 + 9.0) / 2)
+
+
+def test_weight_average_follows_the_weights_with_a_ramped_decay():
+    torch.manual_seed(2)
+    network = BossNet(TINY)
+    start = {k: v.clone() for k, v in network.state_dict().items()}
+    average = WeightAverage(network, decay=0.999)
+    with torch.no_grad():
+        for value in network.state_dict().values():
+            if value.dtype.is_floating_point:
+                value.add_(1.0)
+            else:
+                value.add_(7)  # batch counter
+    average.update(network)
+    ramp = 2 / 11  # (1 + n) / (10 + n) after one update, below the 0.999 cap
+    for key, value in average.network.state_dict().items():
+        if value.dtype.is_floating_point:
+            assert torch.allclose(value, start[key] + (1 - ramp), atol=1e-6), key
+        else:
+            assert torch.equal(value, network.state_dict()[key]), key
+    for _ in range(3000):  # a network that stops moving is reached by its average
+        average.update(network)
+    weight = "first_conv.conv_layer.weight"
+    assert torch.allclose(average.network.state_dict()[weight], network.state_dict()[weight], atol=1e-3)
+    assert average.network.state_dict()[weight].data_ptr() != network.state_dict()[weight].data_ptr()
