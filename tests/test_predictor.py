@@ -70,7 +70,10 @@ def test_same_seed_same_numbers_whatever_the_batching():
     a = predictor.predict(spectra, draws=4, seed=3, batch_size=5)
     b = predictor.predict(spectra[::-1], draws=4, seed=3, batch_size=2)
     np.testing.assert_allclose(a.median, b.median[::-1], rtol=1e-5)
-    np.testing.assert_allclose(a.std, b.std[::-1], rtol=1e-4)
+    # another batch size can pick another convolution kernel: draws then differ in the last float32 bits,
+    # and a spread far below the value (σ ~1e-5 of log Teff ~3.7) is only known to that resolution
+    resolution = 8 * np.finfo(np.float32).eps * np.abs(a.median)
+    assert (np.abs(a.std - b.std[::-1]) <= 1e-4 * np.abs(a.std) + resolution).all()
     c = predictor.predict(spectra, draws=4, seed=4, batch_size=5)
     assert not np.allclose(a.std, c.std)
 
