@@ -21,7 +21,6 @@ from pathlib import Path
 from . import REPO, SHARED_DATA
 
 
-
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--miles", type=Path, default=SHARED_DATA / "training" / "miles", help="MILES v9.1 folder")
     parser.add_argument("--stelib", type=Path, default=SHARED_DATA / "training" / "stelib", help="STELIB v3.2 folder")

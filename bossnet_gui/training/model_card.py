@@ -119,7 +119,7 @@ def render(model: LoadedModel, path: Path) -> str:
         "",
         "## Distance from the training set",
         "",
-        f"`ood_score`: mean distance to the 5 nearest training views in the whitened last hidden layer, 1 = a typical validation star; "
+        "`ood_score`: mean distance to the 5 nearest training views in the whitened last hidden layer, 1 = a typical validation star; "
         + (PROBE_SENTENCE if model.ood is not None and model.ood.probe is not None else "")
         + f"quality flag `far_from_training` (bit 11) above {ood['threshold']:.2f} (99th percentile of validation views). "
         f"Flagged: {100 * ood['test_flagged_fraction']:.1f}% of test views, {100 * ood['lamost_flagged_fraction']:.0f}% of LAMOST test spectra.",
