@@ -151,7 +151,7 @@ def render(model: LoadedModel, path: Path) -> str:
 
 PROBE_SENTENCE = (
     "or, when larger, the logit of the outlier probe (logistic regression on the same layer: training views against "
-    "simulated white-dwarf-like, hot-subdwarf-like, very-broad-lined and featureless spectra) on the same scale; "
+    "simulated white-dwarf-like, hot-subdwarf-like, very-broad-lined, line-stripped and Planck spectra) on the same scale; "
 )
 
 

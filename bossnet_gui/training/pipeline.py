@@ -36,7 +36,7 @@ from .weighting import inverse_density_weights
 RV_SCALE = 200.0  # km/s, normalisation of the RV output (the injected shifts span ±500 km/s)
 OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE = 64, 5, 0.99
 OOD_TRAIN_VIEWS = 2
-OOD_UNLIKE = 2000  # simulated unlike-star spectra for the outlier probe (a quarter of each kind)
+OOD_UNLIKE = 2500  # simulated unlike-star spectra for the outlier probe (a fifth of each kind)
 COVERAGE_LOGTEFF = np.linspace(3.2, 5.0, 73)  # 0.025 dex bins
 COVERAGE_LOGG = np.linspace(-0.5, 9.5, 81)  # 0.125 dex bins
 SOURCES = {
@@ -260,7 +260,7 @@ def _metadata(config, data: Prepared, history: History, train_seconds, total_sec
 
 BLIND_SPOTS = [
     "No white dwarfs, hot subdwarfs, brown dwarfs, Wolf-Rayet or emission-line stars in training: their labels are meaningless (use the OOD score).",
-    "The OOD score's outlier probe knows white dwarfs and hot subdwarfs only from simple simulations (Planck continua with Lorentzian Balmer lines; hot stars' lines broadened 150-800 km/s): fast rotators can score high, and kinds it never saw (brown dwarfs, emission-line objects, QSOs) rest on the distance part alone.",
+    "The OOD score's outlier probe knows white dwarfs and hot subdwarfs only from simple simulations (Planck continua with Lorentzian Balmer lines; hot stars' lines broadened 150-800 km/s; stars above 7,000 K with their lines stripped): fast rotators can score high, and kinds it never saw (brown dwarfs, emission-line objects, QSOs) rest on the distance part alone.",
     "Few stars hotter than 10,000 K or cooler than 3,500 K; log g and [Fe/H] there rest on a handful of library stars.",
     "Library spectra end at 7,410 Å (MILES) or have gaps (STELIB): the red half of the grid is learned from fewer stars.",
     "Library labels are compilations (MILES: Cenarro et al. 2007; STELIB: header values), LAMOST labels are LASP DR1 values with ~0.4 dex log g errors; none are APOGEE-calibrated like the published model's.",

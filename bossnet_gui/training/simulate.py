@@ -30,6 +30,7 @@ TEMPLATE_LN_STEP = 5e-5  # ~15 km/s: fine enough that linear interpolation adds 
 R_V = 3.1
 MAX_SEGMENT = 300  # pixels, longest dropped segment
 CONTINUUM_WINDOW = 0.02  # ln λ (~100 Å at 5000 Å): upper-envelope window of the outlier examples
+TELLURIC_BANDS = ((6860, 6960), (7160, 7340), (7590, 7700), (8130, 8350), (8950, 9900))  # Å: B, a, A, Z, ρστ bands
 MIN_PIXELS = 500  # fewest pixels a simulated observation keeps when coverage is cut
 
 
@@ -118,18 +119,36 @@ def broaden_to_survey(wavelength: np.ndarray, flux: np.ndarray, library_fwhm: fl
     return Template(ln_start, TEMPLATE_LN_STEP, broadened.astype(np.float32))
 
 
-def velocity_broadened(template: Template, sigma_kms: float, strength: float = 1.0) -> Template:
-    """An outlier example: the template's absorption lines convolved with a Gaussian of ``sigma_kms``
-    (far beyond any star's rotation) and deepened (line depth ** ``strength``), the look of pressure-broadened
-    lines. The continuum (an upper envelope) is kept; gaps are bridged first."""
+def _line_depths(template: Template) -> tuple[np.ndarray, np.ndarray]:
+    """Upper-envelope continuum and flux / continuum (in (0, 1]) of a template; gaps are bridged first."""
     flux = template.flux.astype(np.float64)
     known = np.isfinite(flux)
     flux = np.clip(np.interp(np.arange(len(flux)), np.flatnonzero(known), flux[known]), 1e-30, None)
     window = int(CONTINUUM_WINDOW / template.ln_step)
     continuum = uniform_filter1d(maximum_filter1d(flux, window, mode="nearest"), window, mode="nearest")
-    relative = np.clip(flux / continuum, 1e-3, 1.0)
+    return continuum, np.clip(flux / continuum, 1e-3, 1.0)
+
+
+def velocity_broadened(template: Template, sigma_kms: float, strength: float = 1.0) -> Template:
+    """An outlier example: the template's absorption lines convolved with a Gaussian of ``sigma_kms``
+    (far beyond any star's rotation) and deepened (line depth ** ``strength``), the look of pressure-broadened
+    lines. The continuum (an upper envelope) is kept."""
+    continuum, relative = _line_depths(template)
     broadened = gaussian_filter1d(relative, sigma_kms / C_KMS / template.ln_step, mode="nearest") ** strength
     return replace(template, flux=(continuum * broadened).astype(np.float32))
+
+
+def lines_weakened(template: Template, strength: float) -> Template:
+    """An outlier example: the template's lines made shallow (relative flux ** ``strength``, 0 = none left)
+    except in the telluric bands, which library spectra (STELIB) carry uncorrected: a nearly featureless
+    continuum with the library's own instrumental imprint, the look of a DB or DC white dwarf."""
+    continuum, relative = _line_depths(template)
+    wavelength = template.wavelength
+    telluric = np.zeros(len(wavelength), dtype=bool)
+    for low, high in TELLURIC_BANDS:
+        telluric |= (wavelength > low) & (wavelength < high)
+    weakened = np.where(telluric, relative, relative**strength)
+    return replace(template, flux=(continuum * weakened).astype(np.float32))
 
 
 def blackbody(teff: float, like: Template) -> Template:

@@ -26,6 +26,7 @@ from .simulate import (
     balmer_dwarf,
     blackbody,
     broaden_to_survey,
+    lines_weakened,
     observe_spectrum,
     observe_template,
     velocity_broadened,
@@ -42,6 +43,8 @@ WHITE_DWARF_DEPTH = (0.2, 0.8)
 SUBDWARF_SIGMA_KMS = (150.0, 800.0)  # sdB lines: wider than any B star's, narrower than the outlier examples'
 SUBDWARF_STRENGTH = (1.0, 2.5)
 HOT = 4.2  # log10 Teff: training stars whose lines the subdwarf-like examples broaden
+WARM = 3.85  # log10 Teff (7,000 K): training stars whose lines the featureless examples weaken
+WEAKENED_STRENGTH = (0.0, 0.35)
 
 
 @dataclass(frozen=True)
@@ -136,13 +139,17 @@ class ViewMaker:
     def unlike_stars(self, indices, rng: np.random.Generator) -> list[Spectrum]:
         """One simulated spectrum per index of kinds absent from training, in equal shares: white-dwarf-like
         (``balmer_dwarf``), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
+        featureless (a training star above 7,000 K with its lines all but removed, telluric bands kept: DB/DC-like),
         and the outlier-exposure kinds (lines broadened 800-4000 km/s, featureless Planck continua).
-        ``indices`` are training stars; their templates seed the broadened kinds. For the OOD probe."""
-        hot = [i for i in indices if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > HOT]
+        ``indices`` are training stars; their templates seed the other kinds. For the OOD probe."""
+        hot, warm = (
+            [i for i in indices if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > limit]
+            for limit in (HOT, WARM)
+        )
         spectra = []
         for n, index in enumerate(indices):
             template = self.templates[index] or self._any_template()
-            kind = n % 4
+            kind = n % 5
             if kind == 0:
                 template = balmer_dwarf(
                     float(np.exp(rng.uniform(*np.log(WHITE_DWARF_TEFF)))),
@@ -153,8 +160,11 @@ class ViewMaker:
                 template = velocity_broadened(source, float(rng.uniform(*SUBDWARF_SIGMA_KMS)), float(rng.uniform(*SUBDWARF_STRENGTH)))
             elif kind == 2:
                 template = velocity_broadened(template, float(rng.uniform(*OUTLIER_SIGMA_KMS)), float(rng.uniform(*OUTLIER_STRENGTH)))
-            else:
+            elif kind == 3:
                 template = blackbody(float(np.exp(rng.uniform(*np.log(OUTLIER_TEFF)))), template)
+            else:
+                source = self.templates[int(rng.choice(warm))] if warm else template
+                template = lines_weakened(source, float(rng.uniform(*WEAKENED_STRENGTH)))
             spectra.append(self._observe_outlier(template, rng, None, f"unlike/{n}"))
         return spectra
 

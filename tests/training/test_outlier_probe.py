@@ -7,7 +7,7 @@ import torch
 from bossnet_gui.model.network import BossNet
 from bossnet_gui.model.ood import FeatureDistance, OutlierProbe
 from bossnet_gui.training.calibrate import fit_outlier_probe
-from bossnet_gui.training.simulate import BALMER_VACUUM, Augmentation, Template, balmer_dwarf, blackbody
+from bossnet_gui.training.simulate import BALMER_VACUUM, TELLURIC_BANDS, Augmentation, Template, balmer_dwarf, blackbody, lines_weakened
 from bossnet_gui.training.views import ViewMaker
 
 from .test_training_run import TINY, synthetic_star
@@ -32,15 +32,28 @@ def test_balmer_dwarf_has_broad_lines_at_the_balmer_wavelengths():
     assert relative[np.argmin(np.abs(wave - 5500))] > 0.9  # continuum between the lines
 
 
+def test_weakened_lines_keep_the_continuum_and_the_telluric_bands():
+    like = flat_template()
+    wave = like.wavelength
+    line = (np.abs(wave - 5000.0) < 3.0) | (np.abs(wave - 7640.0) < 3.0)  # a stellar line and one in the A band
+    star = Template(like.ln_start, like.ln_step, np.where(line, 0.5, 1.0).astype(np.float32))
+    stripped = lines_weakened(star, strength=0.0)
+    at = lambda w: stripped.flux[np.argmin(np.abs(wave - w))]
+    assert at(5000.0) == pytest.approx(1.0, abs=1e-3)  # the line is gone
+    assert TELLURIC_BANDS[2][0] < 7640.0 < TELLURIC_BANDS[2][1] and at(7640.0) == pytest.approx(0.5, abs=1e-3)
+    assert at(6000.0) == pytest.approx(1.0, abs=1e-3)
+    assert lines_weakened(star, strength=0.5).flux[np.argmin(np.abs(wave - 5000.0))] == pytest.approx(0.5**0.5, abs=1e-3)
+
+
 def test_unlike_stars_repeat_with_the_seed_and_are_finite():
     stars = [synthetic_star(i, t, 4.0) for i, t in enumerate([5000, 9000, 20000, 30000])]
     views = ViewMaker(stars, BossNet(TINY), Augmentation(snr_range=(20.0, 100.0)))
-    first = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3], np.random.default_rng(3))
-    again = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3], np.random.default_rng(3))
-    assert len(first) == 8
+    first = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], np.random.default_rng(3))
+    again = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], np.random.default_rng(3))
+    assert len(first) == 10  # two of each kind
     for a, b in zip(first, again):
         assert np.array_equal(a.flux, b.flux) and np.isfinite(a.flux).all()
-    assert views.inputs(first).shape == (8, 2, 3900)
+    assert views.inputs(first).shape == (10, 2, 3900)
 
 
 def test_probe_learns_the_direction_that_sets_unlike_spectra_apart():
