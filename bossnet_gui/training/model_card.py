@@ -169,9 +169,9 @@ def _is_default(weights_path: Path) -> bool:
 
 
 def card_path(weights_path: Path) -> Path:
-    """``weights/README.md`` for the repository's weights folder; elsewhere ``NAME.md`` beside the file,
-    so that training into a folder of one's own never overwrites a README there."""
-    if weights_path.resolve().parent == REPOSITORY_WEIGHTS.resolve():
+    """``weights/README.md`` for the default weights; for any other file ``NAME.md`` beside it, so that
+    training into a folder of one's own, or a second file into weights/, never overwrites that README."""
+    if _is_default(weights_path):
         return REPOSITORY_WEIGHTS / "README.md"
     return weights_path.with_suffix(".md")
 

@@ -102,8 +102,9 @@ def test_model_card_describes_the_shipped_file(shipped):
         assert needed in card
 
 
-def test_model_card_goes_beside_weights_outside_the_repository(tmp_path):
+def test_model_card_goes_beside_any_weights_but_the_default(tmp_path):
     from bossnet_gui.training.model_card import card_path
 
     assert card_path(SHIPPED) == REPO / "weights" / "README.md"
     assert card_path(tmp_path / "mine.pt") == tmp_path / "mine.md"
+    assert card_path(REPO / "weights" / "second.pt") == REPO / "weights" / "second.md"
