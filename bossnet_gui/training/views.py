@@ -156,17 +156,19 @@ class ViewMaker:
                     float(rng.uniform(*WHITE_DWARF_HALF_WIDTH)), float(rng.uniform(*WHITE_DWARF_DEPTH)), template,
                 )
             elif kind == 1:
-                source = self.templates[int(rng.choice(hot))] if hot else template
-                template = velocity_broadened(source, float(rng.uniform(*SUBDWARF_SIGMA_KMS)), float(rng.uniform(*SUBDWARF_STRENGTH)))
+                template = velocity_broadened(self._one_of(hot, rng, template), float(rng.uniform(*SUBDWARF_SIGMA_KMS)), float(rng.uniform(*SUBDWARF_STRENGTH)))
             elif kind == 2:
                 template = velocity_broadened(template, float(rng.uniform(*OUTLIER_SIGMA_KMS)), float(rng.uniform(*OUTLIER_STRENGTH)))
             elif kind == 3:
                 template = blackbody(float(np.exp(rng.uniform(*np.log(OUTLIER_TEFF)))), template)
             else:
-                source = self.templates[int(rng.choice(warm))] if warm else template
-                template = lines_weakened(source, float(rng.uniform(*WEAKENED_STRENGTH)))
+                template = lines_weakened(self._one_of(warm, rng, template), float(rng.uniform(*WEAKENED_STRENGTH)))
             spectra.append(self._observe_outlier(template, rng, None, f"unlike/{n}"))
         return spectra
+
+    def _one_of(self, indices: list[int], rng: np.random.Generator, fallback: Template) -> Template:
+        """The template of a star drawn from ``indices``, or ``fallback`` when there are none."""
+        return self.templates[int(rng.choice(indices))] if indices else fallback
 
     def _any_template(self) -> Template:
         return next(t for t in self.templates if t is not None)
