@@ -30,7 +30,7 @@ def test_unknown_model_args_are_named():
 def _randomise_batch_norm(network):
     generator = torch.Generator().manual_seed(3)
     for module in network.modules():
-        if isinstance(module, torch.nn.BatchNorm1d):
+        if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.copy_(torch.randn(module.num_features, generator=generator))
             module.running_var.copy_(torch.rand(module.num_features, generator=generator) + 0.5)
             module.weight.data.copy_(torch.randn(module.num_features, generator=generator))

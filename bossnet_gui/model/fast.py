@@ -12,12 +12,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .network import BossNet
-
-CHANNELS_LAST = torch.channels_last
+from .network import CHANNELS_LAST, BossNet
 
 
-def _fold(conv: nn.Conv1d, bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tensor]:
+def _fold(conv: nn.Conv1d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
     """Weights and bias of one conv2d (height 1) equal to ``bn(conv(x))`` in eval mode."""
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
     weight = conv.weight * scale[:, None, None]
@@ -27,7 +25,7 @@ def _fold(conv: nn.Conv1d, bn: nn.BatchNorm1d) -> tuple[torch.Tensor, torch.Tens
 
 
 class _FoldedConv(nn.Module):
-    def __init__(self, conv: nn.Conv1d, bn: nn.BatchNorm1d):
+    def __init__(self, conv: nn.Conv1d, bn: nn.BatchNorm2d):
         super().__init__()
         weight, bias = _fold(conv, bn)
         self.register_buffer("weight", weight.detach().clone())
@@ -60,7 +58,7 @@ class _FirstConv(nn.Module):
     conv(pos); the second term is the same for every spectrum and is added as a bias map.
     """
 
-    def __init__(self, conv: nn.Conv1d, bn: nn.BatchNorm1d, pos_enc):
+    def __init__(self, conv: nn.Conv1d, bn: nn.BatchNorm2d, pos_enc):
         super().__init__()
         weight, bias = _fold(conv, bn)
         self.pos_enc = pos_enc
