@@ -52,6 +52,7 @@ class Schedule:
     outlier_weight: float = 0.1  # weight of their classification loss
     huber_delta: float | None = 0.1  # normalised label units; None: squared error (the paper's)
     weight_average_decay: float | None = 0.999  # per step (~10 epochs' memory); None: the raw weights
+    mix_fraction: float = 0.0  # share of training views that blend two stars with nearby labels (``views.Mixing``)
 
 
 @dataclass
@@ -179,6 +180,7 @@ def fit(
     optimizer = torch.optim.Adamax([*network.parameters(), *outlier_head.parameters()], lr=schedule.learning_rate)
     probability = sample_weights / sample_weights.sum()
     average = WeightAverage(network, schedule.weight_average_decay) if schedule.weight_average_decay else None
+    mixing = views.mixing(train_indices, schedule.mix_fraction) if schedule.mix_fraction else None
     history, best_state, best_loss, stale = History(), None, math.inf, 0
     start = time.time()
     for epoch in range(schedule.max_epochs):
@@ -189,7 +191,7 @@ def fit(
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(schedule, epoch * schedule.steps_per_epoch + step)
             chosen = rng.choice(train_indices, size=schedule.batch_size, p=probability)
-            batch = views.batch(chosen, rng, augmentation=augmentation)
+            batch = views.batch(chosen, rng, augmentation=augmentation, mixing=mixing)
             target = torch.from_numpy(scaling.normalise(batch.labels)).float()
             loss = _step_loss(network, outlier_head, views, batch, target, train_indices, schedule, rng, augmentation)
             optimizer.zero_grad()
