@@ -17,14 +17,17 @@ from __future__ import annotations
 import copy
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
 
 from ..model.network import BossNet, ModelArgs
 from .library import LABELS
-from .views import Batch, LabelScaling, ViewMaker
+from .simulate import Augmentation
+from .views import Batch, LabelScaling, Mixing, ViewMaker
 
 # ≥10x cheaper than the published network (~9e7 vs 1.1e9 FLOP per pass) and ~7 MB on disk
 SMALL_ARGS = ModelArgs(
@@ -126,16 +129,35 @@ def remove_flux_offset(network: BossNet) -> None:
         weight -= weight.mean(dim=-1, keepdim=True)
 
 
-def _step_loss(network, outlier_head, views, batch, target, train_indices, schedule, rng, augmentation) -> torch.Tensor:
+@dataclass
+class Step:
+    """One training step's simulated data: views of the drawn stars and outlier-exposure examples."""
+
+    inputs: torch.Tensor
+    target: torch.Tensor  # normalised labels, NaN = unknown
+    outliers: torch.Tensor | None
+
+
+def draw_step(views: ViewMaker, train_indices, probability, scaling: LabelScaling, schedule: Schedule,
+              rng: np.random.Generator, augmentation: Augmentation, mixing: Mixing | None) -> Step:
+    chosen = rng.choice(train_indices, size=schedule.batch_size, p=probability)
+    batch = views.batch(chosen, rng, augmentation=augmentation, mixing=mixing)
+    target = torch.from_numpy(scaling.normalise(batch.labels)).float()
+    outliers = None
+    if schedule.outliers_per_batch:
+        outliers = views.outliers(rng.choice(train_indices, size=schedule.outliers_per_batch), rng, augmentation)
+    return Step(batch.inputs, target, outliers)
+
+
+def _step_loss(network, outlier_head, step: Step, schedule: Schedule) -> torch.Tensor:
     """Label loss on the batch plus, with outlier exposure, a classification loss (star vs outlier example)
     on the last hidden layer, so that layer keeps what sets such spectra apart (the OOD score reads it)."""
-    if not schedule.outliers_per_batch:
-        return masked_loss(network(batch.inputs), target, schedule.huber_delta)
-    chosen = rng.choice(train_indices, size=schedule.outliers_per_batch)
-    inputs = torch.cat([batch.inputs, views.outliers(chosen, rng, augmentation)])
+    if step.outliers is None:
+        return masked_loss(network(step.inputs), step.target, schedule.huber_delta)
+    inputs = torch.cat([step.inputs, step.outliers])
     hidden = network.linear_sequential[:-1](network.features(inputs))
-    n = len(batch.inputs)
-    label_loss = masked_loss(network.linear_sequential[-1](hidden[:n]), target, schedule.huber_delta)
+    n = len(step.inputs)
+    label_loss = masked_loss(network.linear_sequential[-1](hidden[:n]), step.target, schedule.huber_delta)
     is_outlier = torch.cat([torch.zeros(n), torch.ones(len(inputs) - n)])
     outlier_loss = torch.nn.functional.binary_cross_entropy_with_logits(outlier_head(hidden).squeeze(1), is_outlier)
     return label_loss + schedule.outlier_weight * outlier_loss
@@ -183,17 +205,22 @@ def fit(
     mixing = views.mixing(train_indices, schedule.mix_fraction) if schedule.mix_fraction else None
     history, best_state, best_loss, stale = History(), None, math.inf, 0
     start = time.time()
+    # the next step's views are simulated in a second thread while the network trains on this one; only that
+    # thread draws from ``rng``, in the same order as one thread would, so a seed still gives one network
+    simulator = ThreadPoolExecutor(max_workers=1)
     for epoch in range(schedule.max_epochs):
         network.train()
         augmentation = views.augmentation.eased(epoch / max(schedule.easy_epochs, 1))
+        draw = partial(draw_step, views, train_indices, probability, scaling, schedule, rng, augmentation, mixing)
+        upcoming = simulator.submit(draw)
         losses = []
         for step in range(schedule.steps_per_epoch):
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(schedule, epoch * schedule.steps_per_epoch + step)
-            chosen = rng.choice(train_indices, size=schedule.batch_size, p=probability)
-            batch = views.batch(chosen, rng, augmentation=augmentation, mixing=mixing)
-            target = torch.from_numpy(scaling.normalise(batch.labels)).float()
-            loss = _step_loss(network, outlier_head, views, batch, target, train_indices, schedule, rng, augmentation)
+            current = upcoming.result()
+            if step + 1 < schedule.steps_per_epoch:
+                upcoming = simulator.submit(draw)
+            loss = _step_loss(network, outlier_head, current, schedule)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -214,6 +241,7 @@ def fit(
             f"{'  *' if improved else ''}  {time.time() - start:6.0f} s")
         if stale >= schedule.patience:
             break
+    simulator.shutdown()
     history.seconds = time.time() - start
     network.load_state_dict(best_state)
     return network.eval(), history
