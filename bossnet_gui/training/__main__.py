@@ -45,7 +45,6 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, default=REPO / "weights" / "bossnet-gui-boss-small.pt")
     train.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the schedule's)")
     train.add_argument("--steps", type=int, default=None, help="steps per epoch (default: the schedule's)")
-    train.add_argument("--mix", type=float, default=None, help="share of training views blending two nearby stars (default: the schedule's)")
     evaluate = commands.add_parser("evaluate", help="held-out report for a bundled model")
     _data_arguments(evaluate)
     evaluate.add_argument("--model", type=Path, default=REPO / "weights" / "bossnet-gui-boss-small.pt")
@@ -76,8 +75,6 @@ def main(argv: list[str] | None = None) -> int:
             schedule = replace(schedule, max_epochs=args.epochs)
         if args.steps is not None:
             schedule = replace(schedule, steps_per_epoch=args.steps)
-        if args.mix is not None:
-            schedule = replace(schedule, mix_fraction=args.mix)
         config = TrainConfig(args.miles, args.stelib, lamost, args.out, args.seed, _white_dwarfs(args), schedule=schedule, command=command)
         metadata = run(config)
         for check, ok in metadata["meets_minimum"].items():

@@ -114,12 +114,6 @@ def write_coverage(path: Path, stars: list[LabelledStar], indices: list[int]) ->
     )
 
 
-def training_threads() -> int:
-    """2 (the 2-core CPU that the training time is quoted for), or OMP_NUM_THREADS when set
-    (e.g. 1 each for two runs side by side)."""
-    return int(os.environ.get("OMP_NUM_THREADS") or 2)
-
-
 def plain(metadata: dict) -> dict:
     """Only built-in types (numbers, strings, lists, dicts), so ``torch.load(weights_only=True)`` reads it."""
     return json.loads(json.dumps(metadata, default=lambda value: value.item() if hasattr(value, "item") else str(value)))
@@ -145,7 +139,7 @@ def git_commit() -> str:
 
 def run(config: TrainConfig, log=print) -> dict:
     """Train, calibrate, measure and save; returns the metadata written into the weights."""
-    torch.set_num_threads(training_threads())
+    torch.set_num_threads(2)
     started = time.time()
     data = prepare(config.miles, config.stelib, config.lamost, config.seed, log)
     write_split(config.split_csv, data.stars, data.split)
@@ -181,7 +175,7 @@ def fit_scorer(predictor: Predictor, data: Prepared, validation: Batch, seed: in
 def recalibrate(model_path: Path, miles: Path, stelib: Path, lamost: Path | None, white_dwarfs, report_folder: Path, seed: int, command: str) -> Path:
     """Refit the scorer of saved weights with this code (the network is kept byte for byte), re-measure,
     and rewrite the weights' metadata, the model card and the report."""
-    torch.set_num_threads(training_threads())
+    torch.set_num_threads(2)
     started = time.time()
     model = load_bundled(model_path)
     data = _prepare_recorded(model, miles, stelib, lamost, seed)
@@ -214,7 +208,7 @@ def _prepare_recorded(model: LoadedModel, miles: Path, stelib: Path, lamost: Pat
 
 def evaluate_saved(model_path: Path, miles: Path, stelib: Path, lamost: Path | None, white_dwarfs, report_folder: Path, seed: int) -> Path:
     """Re-measure a saved model on the held-out data of its own split and write the report."""
-    torch.set_num_threads(training_threads())
+    torch.set_num_threads(2)
     model = load_bundled(model_path)
     data = _prepare_recorded(model, miles, stelib, lamost, seed)
     measured = evaluate.measure(Predictor(model), data.views, data.split, list(white_dwarfs), seed)

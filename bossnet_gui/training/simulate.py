@@ -151,14 +151,6 @@ def lines_weakened(template: Template, strength: float) -> Template:
     return replace(template, flux=(continuum * weakened).astype(np.float32))
 
 
-def blended(a: Template, b: Template, weight: float) -> Template:
-    """``weight`` × ``a`` + (1 − ``weight``) × ``b`` on a's grid, each scaled to median 1 first (NaN where
-    either has no data): a spectrum between two stars with nearby labels, for label-mixing augmentation."""
-    other = b.at(a.wavelength)
-    flux = weight * a.flux / np.nanmedian(a.flux) + (1.0 - weight) * other / np.nanmedian(other)
-    return replace(a, flux=flux.astype(np.float32))
-
-
 def blackbody(teff: float, like: Template) -> Template:
     """A featureless Planck continuum on the grid of ``like``: another outlier example."""
     wavelength_cm = like.wavelength * 1e-8

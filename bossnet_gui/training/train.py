@@ -27,7 +27,7 @@ import torch
 from ..model.network import BossNet, ModelArgs
 from .library import LABELS
 from .simulate import Augmentation
-from .views import Batch, LabelScaling, Mixing, ViewMaker
+from .views import Batch, LabelScaling, ViewMaker
 
 # ≥10x cheaper than the published network (~9e7 vs 1.1e9 FLOP per pass) and ~7 MB on disk
 SMALL_ARGS = ModelArgs(
@@ -55,7 +55,6 @@ class Schedule:
     outlier_weight: float = 0.1  # weight of their classification loss
     huber_delta: float | None = 0.1  # normalised label units; None: squared error (the paper's)
     weight_average_decay: float | None = 0.999  # per step (~10 epochs' memory); None: the raw weights
-    mix_fraction: float = 0.0  # share of training views that blend two stars with nearby labels (``views.Mixing``)
 
 
 @dataclass
@@ -139,9 +138,9 @@ class Step:
 
 
 def draw_step(views: ViewMaker, train_indices, probability, scaling: LabelScaling, schedule: Schedule,
-              rng: np.random.Generator, augmentation: Augmentation, mixing: Mixing | None) -> Step:
+              rng: np.random.Generator, augmentation: Augmentation) -> Step:
     chosen = rng.choice(train_indices, size=schedule.batch_size, p=probability)
-    batch = views.batch(chosen, rng, augmentation=augmentation, mixing=mixing)
+    batch = views.batch(chosen, rng, augmentation=augmentation)
     target = torch.from_numpy(scaling.normalise(batch.labels)).float()
     outliers = None
     if schedule.outliers_per_batch:
@@ -202,7 +201,6 @@ def fit(
     optimizer = torch.optim.Adamax([*network.parameters(), *outlier_head.parameters()], lr=schedule.learning_rate)
     probability = sample_weights / sample_weights.sum()
     average = WeightAverage(network, schedule.weight_average_decay) if schedule.weight_average_decay else None
-    mixing = views.mixing(train_indices, schedule.mix_fraction) if schedule.mix_fraction else None
     history, best_state, best_loss, stale = History(), None, math.inf, 0
     start = time.time()
     # the next step's views are simulated in a second thread while the network trains on this one; only that
@@ -211,7 +209,7 @@ def fit(
     for epoch in range(schedule.max_epochs):
         network.train()
         augmentation = views.augmentation.eased(epoch / max(schedule.easy_epochs, 1))
-        draw = partial(draw_step, views, train_indices, probability, scaling, schedule, rng, augmentation, mixing)
+        draw = partial(draw_step, views, train_indices, probability, scaling, schedule, rng, augmentation)
         upcoming = simulator.submit(draw)
         losses = []
         for step in range(schedule.steps_per_epoch):

@@ -25,7 +25,6 @@ from .simulate import (
     Template,
     balmer_dwarf,
     blackbody,
-    blended,
     broaden_to_survey,
     lines_weakened,
     observe_spectrum,
@@ -46,8 +45,6 @@ SUBDWARF_STRENGTH = (1.0, 2.5)
 HOT = 4.2  # log10 Teff: training stars whose lines the subdwarf-like examples broaden
 WARM = 3.85  # log10 Teff (7,000 K): training stars whose lines the featureless examples weaken
 WEAKENED_STRENGTH = (0.0, 0.35)
-# half widths of the label box within which two training stars are blended (``Mixing``)
-MIX_BOX = {"logTeff": 0.02, "logg": 0.3, "FeH": 0.3}
 
 
 @dataclass(frozen=True)
@@ -76,24 +73,6 @@ class Batch:
     labels: np.ndarray  # (B, 4) physical, NaN = unknown
     conditions: list[Conditions]
     spectra: list[Spectrum]
-
-
-@dataclass(frozen=True)
-class Mixing:
-    """Label-mixing augmentation for a small library (in the spirit of C-Mixup, Yao et al. 2022): a share
-    ``fraction`` of training views shows a blend of the star and a neighbour in label space, weights
-    w ~ U(0, 1) and 1 − w, labelled with the same mix of their labels. The network then sees stars
-    between the library's stars instead of learning each star's own (noisy) label by heart."""
-
-    neighbours: dict[int, np.ndarray]  # star index -> indices of its neighbours
-    fraction: float
-
-    def partner(self, index: int, rng: np.random.Generator) -> tuple[int, float] | None:
-        """(neighbour, weight of ``index``) for a blended view, or None for a plain one."""
-        candidates = self.neighbours.get(index)
-        if not self.fraction or candidates is None or not len(candidates) or rng.random() >= self.fraction:
-            return None
-        return int(rng.choice(candidates)), float(rng.random())
 
 
 class ViewMaker:
@@ -138,36 +117,11 @@ class ViewMaker:
         point, _, _ = self.predictor._prepare(spectra, draws=0, seed=0)
         return point[0]
 
-    def batch(self, indices, rng: np.random.Generator, tag: str = "train", augmentation: Augmentation | None = None,
-              mixing: Mixing | None = None, **fixed) -> Batch:
+    def batch(self, indices, rng: np.random.Generator, tag: str = "train", augmentation: Augmentation | None = None, **fixed) -> Batch:
         conditions = [self.conditions(i, rng, augmentation, **fixed) for i in indices]
-        spectra, labels = [], []
-        for n, (i, c) in enumerate(zip(indices, conditions)):
-            partner = mixing.partner(i, rng) if mixing else None
-            if partner is None:
-                spectra.append(self.view(i, c, rng, f"{tag}{n}"))
-                labels.append(self.labels(i, c))
-            else:
-                j, weight = partner
-                spectra.append(self.blended_view(i, j, weight, c, rng, f"{tag}{n}"))
-                labels.append(weight * self.labels(i, c) + (1 - weight) * self.labels(j, c))
-        return Batch(self.inputs(spectra), np.array(labels), conditions, spectra)
-
-    def blended_view(self, index: int, partner: int, weight: float, conditions: Conditions, rng: np.random.Generator, tag: str) -> Spectrum:
-        template = blended(self.templates[index], self.templates[partner], weight)
-        meta = SpectrumMeta(source=f"simulated/blend/{tag}", instrument=conditions.survey, survey="simulated", file_format="simulation")
-        return observe_template(template, conditions, rng, meta)
-
-    def mixing(self, indices: list[int], fraction: float) -> Mixing:
-        """``Mixing`` among ``indices``: library stars of one library, all three labels known, within ``MIX_BOX``."""
-        columns = [LABELS.index(name) for name in MIX_BOX]
-        box = np.array(list(MIX_BOX.values()))
-        usable = [i for i in indices if self.templates[i] is not None and np.isfinite(self.stars[i].labels[columns]).all()]
-        labels = np.array([self.stars[i].labels[columns] for i in usable]).reshape(-1, len(columns))
-        library = np.array([self.stars[i].library for i in usable])
-        near = (np.abs(labels[:, None, :] - labels[None, :, :]) <= box).all(-1) & (library[:, None] == library[None, :])
-        np.fill_diagonal(near, False)
-        return Mixing({i: np.asarray(usable)[near[k]] for k, i in enumerate(usable)}, fraction)
+        spectra = [self.view(i, c, rng, f"{tag}{n}") for n, (i, c) in enumerate(zip(indices, conditions))]
+        labels = np.array([self.labels(i, c) for i, c in zip(indices, conditions)])
+        return Batch(self.inputs(spectra), labels, conditions, spectra)
 
     def outliers(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> torch.Tensor:
         """Inputs of spectra no star in training looks like (outlier exposure): library stars with lines

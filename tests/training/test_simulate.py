@@ -9,7 +9,6 @@ from bossnet_gui.training.simulate import (
     C_KMS,
     Augmentation,
     Template,
-    blended,
     broaden_to_survey,
     ccm_extinction,
     error_array,
@@ -105,18 +104,3 @@ def test_coverage_loss_and_dropped_pixels_are_flagged():
         template, conditions.__class__(**{**conditions.__dict__, "drop_fraction": 0.05, "drop_segments": 2}), rng, SpectrumMeta(source="b")
     )
     assert 0.04 < (~dropped.mask).mean() < 0.4
-
-
-def test_blend_of_a_lined_and_a_flat_template_halves_the_line():
-    wave, lined = line_spectrum(depth=0.6, sigma=3.0)
-    lined_template = broaden_to_survey(wave, 2.0 * lined, 0.1)
-    flat = np.ones_like(wave)
-    flat[wave > 9000.0] = np.nan  # the second library star stops short
-    flat_template = broaden_to_survey(wave, flat, 0.1)
-    half = blended(lined_template, flat_template, 0.5)
-    width = equivalent_width(lined_template.wavelength, lined_template.flux / np.nanmedian(lined_template.flux), 5000.0)
-    assert equivalent_width(half.wavelength, half.flux, 5000.0) == pytest.approx(width / 2, rel=0.02)
-    assert np.isnan(half.at(np.array([9500.0]))).all() and np.isfinite(half.at(np.array([8500.0]))).all()
-    whole = blended(lined_template, flat_template, 1.0)
-    covered = np.isfinite(whole.flux)
-    np.testing.assert_allclose(whole.flux[covered], (lined_template.flux / np.nanmedian(lined_template.flux))[covered], rtol=1e-6)
