@@ -104,7 +104,7 @@ def main() -> None:
     torch.manual_seed(0)
     channels_last = serial_steps(BossNet(SMALL_ARGS), data, schedule, args.steps)
     prefetching, validation = fit_steps(data, schedule, args.steps)
-    epochs, per_epoch = Schedule().max_epochs, Schedule().steps_per_epoch
+    epochs, per_epoch = schedule.max_epochs, schedule.steps_per_epoch
     for name, seconds in (("(a) serial, conv1d", baseline), ("(b) serial, channels-last conv2d", channels_last), ("(c) fit: (b) + views in a second thread", prefetching)):
         run = epochs * (per_epoch * seconds + validation) / 60
         print(f"{name:42s} {seconds:6.3f} s/step  {baseline / seconds:4.2f}x  -> {epochs} epochs: {run:5.1f} min")
