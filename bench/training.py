@@ -7,7 +7,8 @@ plus 8 outlier examples, forward, backward, Adamax) three ways:
   (a) the earlier loop: views simulated, then the network run with ``conv1d`` (as before commit 54d37a1);
   (b) the same serial loop with the network's channels-last 2-D convolutions;
   (c) ``train.fit`` itself: (b) with the next step's views simulated in a second thread.
-Prints seconds per step, the ratios to (a), and what 70 epochs of 100 steps would take.
+Prints seconds per step, the ratios to (a), and what 70 epochs of 100 steps would take. (c) is the
+difference of a 2-step and a (2 + steps)-step ``fit``: with fewer than ~15 steps it is noise.
 Target (issue 4): the whole training command in under an hour on a 2-core CPU.
 """
 
