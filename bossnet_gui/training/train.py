@@ -51,7 +51,7 @@ class Schedule:
     final_learning_rate: float = 1e-5
     validation_views: int = 3
     easy_epochs: int = 10  # augmentation ramps from easy to the full ranges over these epochs
-    outliers_per_batch: int = 8  # outlier-exposure examples added to each batch (0: none)
+    outliers_per_batch: int = 10  # outlier-exposure examples added to each batch, two of each unlike kind (0: none)
     outlier_weight: float = 0.1  # weight of their classification loss
     huber_delta: float | None = 0.1  # normalised label units; None: squared error (the paper's)
     weight_average_decay: float | None = 0.999  # per step (~10 epochs' memory); None: the raw weights
@@ -144,7 +144,7 @@ def draw_step(views: ViewMaker, train_indices, probability, scaling: LabelScalin
     target = torch.from_numpy(scaling.normalise(batch.labels)).float()
     outliers = None
     if schedule.outliers_per_batch:
-        outliers = views.outliers(rng.choice(train_indices, size=schedule.outliers_per_batch), rng, augmentation)
+        outliers = views.unlike_inputs(rng.choice(train_indices, size=schedule.outliers_per_batch), rng, augmentation)
     return Step(batch.inputs, target, outliers)
 
 

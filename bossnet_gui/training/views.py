@@ -123,25 +123,17 @@ class ViewMaker:
         labels = np.array([self.labels(i, c) for i, c in zip(indices, conditions)])
         return Batch(self.inputs(spectra), labels, conditions, spectra)
 
-    def outliers(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> torch.Tensor:
-        """Inputs of spectra no star in training looks like (outlier exposure): library stars with lines
-        broadened by 800-4000 km/s and deepened, and featureless blackbodies; observed like any other view."""
-        spectra = []
-        for n, index in enumerate(indices):
-            template = self.templates[index] or self._any_template()
-            if rng.random() < 0.5:
-                template = velocity_broadened(template, float(rng.uniform(*OUTLIER_SIGMA_KMS)), float(rng.uniform(*OUTLIER_STRENGTH)))
-            else:
-                template = blackbody(float(np.exp(rng.uniform(*np.log(OUTLIER_TEFF)))), template)
-            spectra.append(self._observe_outlier(template, rng, augmentation, f"outlier/{n}"))
-        return self.inputs(spectra)
+    def unlike_inputs(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> torch.Tensor:
+        """Network inputs of ``unlike_stars``: the outlier-exposure examples of each training step."""
+        return self.inputs(self.unlike_stars(indices, rng, augmentation))
 
-    def unlike_stars(self, indices, rng: np.random.Generator) -> list[Spectrum]:
+    def unlike_stars(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> list[Spectrum]:
         """One simulated spectrum per index of kinds absent from training, in equal shares: white-dwarf-like
         (``balmer_dwarf``), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
         featureless (a training star above 7,000 K with its lines all but removed, telluric bands kept: DB/DC-like),
         and the outlier-exposure kinds (lines broadened 800-4000 km/s, featureless Planck continua).
-        ``indices`` are training stars; their templates seed the other kinds. For the OOD probe."""
+        ``indices`` are training stars; their templates seed the other kinds. Training shows them to the network
+        (outlier exposure) and the OOD probe is fitted on them, so both learn the same kinds."""
         hot, warm = (
             [i for i in indices if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > limit]
             for limit in (HOT, WARM)
@@ -163,7 +155,7 @@ class ViewMaker:
                 template = blackbody(float(np.exp(rng.uniform(*np.log(OUTLIER_TEFF)))), template)
             else:
                 template = lines_weakened(self._one_of(warm, rng, template), float(rng.uniform(*WEAKENED_STRENGTH)))
-            spectra.append(self._observe_outlier(template, rng, None, f"unlike/{n}"))
+            spectra.append(self._observe_outlier(template, rng, augmentation, f"unlike/{n}"))
         return spectra
 
     def _one_of(self, indices: list[int], rng: np.random.Generator, fallback: Template) -> Template:
