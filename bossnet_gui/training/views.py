@@ -131,7 +131,7 @@ class ViewMaker:
         """One simulated spectrum per index of kinds absent from training, in equal shares: white-dwarf-like
         (``balmer_dwarf``), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
         featureless (a training star above 7,000 K with its lines all but removed, telluric bands kept: DB/DC-like),
-        and the outlier-exposure kinds (lines broadened 800-4000 km/s, featureless Planck continua).
+        lines broadened 800-4000 km/s, and featureless Planck continua.
         ``indices`` are training stars; their templates seed the other kinds. Training shows them to the network
         (outlier exposure) and the OOD probe is fitted on them, so both learn the same kinds."""
         hot, warm = (
