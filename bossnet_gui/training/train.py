@@ -205,41 +205,40 @@ def fit(
     start = time.time()
     # the next step's views are simulated in a second thread while the network trains on this one; only that
     # thread draws from ``rng``, in the same order as one thread would, so a seed still gives one network
-    simulator = ThreadPoolExecutor(max_workers=1)
-    for epoch in range(schedule.max_epochs):
-        network.train()
-        augmentation = views.augmentation.eased(epoch / max(schedule.easy_epochs, 1))
-        draw = partial(draw_step, views, train_indices, probability, scaling, schedule, rng, augmentation)
-        upcoming = simulator.submit(draw)
-        losses = []
-        for step in range(schedule.steps_per_epoch):
-            for group in optimizer.param_groups:
-                group["lr"] = learning_rate(schedule, epoch * schedule.steps_per_epoch + step)
-            current = upcoming.result()
-            if step + 1 < schedule.steps_per_epoch:
-                upcoming = simulator.submit(draw)
-            loss = _step_loss(network, outlier_head, current, schedule)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            remove_flux_offset(network)
-            if average:
-                average.update(network)
-            losses.append(float(loss.detach()))
-        judged = average.network if average else network
-        history.train_loss.append(float(np.mean(losses)))
-        history.validation_loss.append(evaluate_loss(judged, validation, scaling, huber_delta=schedule.huber_delta))
-        improved = history.validation_loss[-1] < best_loss
-        if improved:
-            best_loss, best_state, stale, history.best_epoch = history.validation_loss[-1], copy.deepcopy(judged.state_dict()), 0, epoch
-        else:
-            stale += 1
-        parts = " ".join(f"{name} {value:.3f}" for name, value in zip(LABELS, per_label_loss(judged, validation, scaling)))
-        log(f"epoch {epoch:3d}  train {history.train_loss[-1]:.4f}  validation {history.validation_loss[-1]:.4f} ({parts})"
-            f"{'  *' if improved else ''}  {time.time() - start:6.0f} s")
-        if stale >= schedule.patience:
-            break
-    simulator.shutdown()
+    with ThreadPoolExecutor(max_workers=1) as simulator:  # shut down on errors too
+        for epoch in range(schedule.max_epochs):
+            network.train()
+            augmentation = views.augmentation.eased(epoch / max(schedule.easy_epochs, 1))
+            draw = partial(draw_step, views, train_indices, probability, scaling, schedule, rng, augmentation)
+            upcoming = simulator.submit(draw)
+            losses = []
+            for step in range(schedule.steps_per_epoch):
+                for group in optimizer.param_groups:
+                    group["lr"] = learning_rate(schedule, epoch * schedule.steps_per_epoch + step)
+                current = upcoming.result()
+                if step + 1 < schedule.steps_per_epoch:
+                    upcoming = simulator.submit(draw)
+                loss = _step_loss(network, outlier_head, current, schedule)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                remove_flux_offset(network)
+                if average:
+                    average.update(network)
+                losses.append(float(loss.detach()))
+            judged = average.network if average else network
+            history.train_loss.append(float(np.mean(losses)))
+            history.validation_loss.append(evaluate_loss(judged, validation, scaling, huber_delta=schedule.huber_delta))
+            improved = history.validation_loss[-1] < best_loss
+            if improved:
+                best_loss, best_state, stale, history.best_epoch = history.validation_loss[-1], copy.deepcopy(judged.state_dict()), 0, epoch
+            else:
+                stale += 1
+            parts = " ".join(f"{name} {value:.3f}" for name, value in zip(LABELS, per_label_loss(judged, validation, scaling)))
+            log(f"epoch {epoch:3d}  train {history.train_loss[-1]:.4f}  validation {history.validation_loss[-1]:.4f} ({parts})"
+                f"{'  *' if improved else ''}  {time.time() - start:6.0f} s")
+            if stale >= schedule.patience:
+                break
     history.seconds = time.time() - start
     network.load_state_dict(best_state)
     return network.eval(), history
