@@ -37,7 +37,7 @@ SMALL_ARGS = ModelArgs(
     adapt_pool_output_dim=256,
     num_linear=3,
     linear_dim=256,
-    extra_input_channels=2,  # coverage and noise share
+    extra_input_channels=1,
 )
 
 
