@@ -146,21 +146,6 @@ def test_coverage_channel_feeds_networks_that_take_one():
     assert np.isfinite(result.point).all()
 
 
-def test_noise_channel_tells_noisy_pixels_from_clean_ones():
-    predictor = Predictor(small_model(extra_channels=2))
-    spectrum = synthetic("noisy red half", start=3600, stop=9000)
-    error = np.where(spectrum.wavelength > 6000, 5.0, 0.05).astype(np.float32)
-    noisy_red = Spectrum(spectrum.wavelength, spectrum.flux, error, spectrum.mask, spectrum.meta)
-    inputs, noisy, _ = predictor._prepare([noisy_red], draws=3, seed=0)
-    grid = boss_grid()
-    share = inputs[0, 0, 2].numpy()
-    assert inputs.shape[-2] == 3
-    assert share[grid < 5900].max() < 0.02  # σ 0.05 on flux ~5
-    assert share[(grid > 6100) & (grid < 8900)].min() > 0.3  # σ 5 on flux ~5
-    assert torch.equal(noisy[:, 0, 2], inputs[0, 0, 2].expand(3, -1))  # the draws perturb the flux, not the noise map
-    assert np.isfinite(predictor.predict([noisy_red], draws=2).point).all()
-
-
 def test_ood_score_uses_the_hidden_layer():
     model = small_model()
     predictor = Predictor(model)

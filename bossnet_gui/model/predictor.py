@@ -67,15 +67,6 @@ class BatchResult:
         )
 
 
-def noise_share(flux: torch.Tensor, error: torch.Tensor, coverage: torch.Tensor) -> torch.Tensor:
-    """σ / (|flux| + σ) per pixel: 0 where the flux is exact, → 1 where noise swamps it (and 1 where nothing
-    was observed): the reliability of each log-flux pixel, which the flux channel alone does not tell."""
-    error = torch.nan_to_num(error.to(torch.float32), nan=0.0, posinf=0.0).clamp(min=0.0)
-    flux = torch.nan_to_num(flux.to(torch.float32), nan=0.0).abs()
-    share = error / (flux + error).clamp(min=torch.finfo(torch.float32).tiny)
-    return torch.where(coverage > 0, share, torch.ones_like(share))
-
-
 def noise_seed(seed: int, spectrum: Spectrum) -> list[int]:
     key = f"{Path(spectrum.meta.source).name}|{spectrum.meta.hdu}".encode()
     return [int(seed), zlib.crc32(key)]
@@ -131,7 +122,6 @@ class Predictor:
             point = log_scale(flux)
             noisy = log_scale(flux + noise) if noise is not None else None
             fraction = 1.0 - coverage.mean(1).numpy()
-            error = torch.from_numpy(native.error)
         else:
             resampler = Resampler(native.wavelength, np.isnan(native.flux), self.grid)
             resampled = resampler.apply(native.flux).to(torch.float32)
@@ -139,20 +129,13 @@ class Predictor:
             noisy = log_scale((resampled + resampler.apply(noise)).to(torch.float32)) if noise is not None else None
             coverage = (resampler.apply(native.usable) * torch.from_numpy(~resampler.outside)).float()
             fraction = resampler.extrapolated_fraction
-            flux, error = resampled, resampler.apply(native.error)
-        extra = self._extra_channels(flux, error, coverage)
-        return self._channels(point[None], extra), (self._channels(noisy, extra) if noisy is not None else None), fraction
+        return self._channels(point[None], coverage), (self._channels(noisy, coverage) if noisy is not None else None), fraction
 
-    def _extra_channels(self, flux: torch.Tensor, error: torch.Tensor, coverage: torch.Tensor) -> list[torch.Tensor]:
-        """(B, L) channels beside the flux, as many as the network takes: the coverage, then the noise share."""
-        wanted = self.model.network.args.extra_input_channels
-        channels = [coverage] + ([noise_share(flux, error, coverage)] if wanted > 1 else [])
-        return channels[:wanted]
-
-    @staticmethod
-    def _channels(flux: torch.Tensor, extra: list[torch.Tensor]) -> torch.Tensor:
-        """(..., B, L) flux and (B, L) extra channels to (..., B, C, L)."""
-        return torch.stack([flux, *(channel.expand_as(flux) for channel in extra)], dim=-2)
+    def _channels(self, flux: torch.Tensor, coverage: torch.Tensor) -> torch.Tensor:
+        """(..., B, L) flux to (..., B, C, L), adding the coverage channel when the network takes one."""
+        if not self.model.network.args.extra_input_channels:
+            return flux[..., None, :]
+        return torch.stack([flux, coverage.expand_as(flux)], dim=-2)
 
     @staticmethod
     def _noise(spectra: Sequence[Spectrum], error: np.ndarray, draws: int, seed: int) -> torch.Tensor:

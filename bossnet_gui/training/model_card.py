@@ -22,18 +22,6 @@ LICENCES = {
               "as collected in grd349/LearningLAMOST (MIT).",
 }
 
-EXTRA_CHANNELS = (
-    "the share of each grid pixel covered by good native pixels",
-    "the noise share σ / (|flux| + σ) of each grid pixel (0 exact, 1 noise only or not observed)",
-)
-
-
-def _extra_channels(count: int) -> str:
-    if not count:
-        return "no extra input channel"
-    described = "; ".join(EXTRA_CHANNELS[:count])
-    return f"{'one extra input channel' if count == 1 else f'{count} extra input channels'} ({described})"
-
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -67,7 +55,8 @@ def render(model: LoadedModel, path: Path) -> str:
         "",
         f"BOSS Net family (1-D residual CNN with positional encoding, the published class and key names) with "
         f"model_dim {args['model_dim']}, dim_mults {args['dim_mults']}, kernel {args['kernel_size']}, adaptive pool {args['adapt_pool_output_dim']}, "
-        f"{args['num_linear']} linear layers of {args['linear_dim']}, and {_extra_channels(args.get('extra_input_channels', 0))}. {meta['parameters']:,} parameters and {meta['flops_per_spectrum'] / 1e6:.0f} MFLOP per spectrum per pass "
+        f"{args['num_linear']} linear layers of {args['linear_dim']}, and one extra input channel (the share of each grid pixel covered by "
+        f"good native pixels). {meta['parameters']:,} parameters and {meta['flops_per_spectrum'] / 1e6:.0f} MFLOP per spectrum per pass "
         f"(published: 72.6 M parameters, 1,100 MFLOP: {1.1e9 / meta['flops_per_spectrum']:.0f}× cheaper). "
         f"Input: the published pre-processing ({GRID_SIZE} points, 3800–8900 Å, log-scaled flux). Outputs: {', '.join(meta['columns'])}.",
         "",
