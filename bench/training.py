@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/training.py [--steps 15]
 
-Needs the MILES/STELIB/LAMOST libraries in ../shared/data. Times the same steps (batch of 64 views
-plus 8 outlier examples, forward, backward, Adamax) three ways:
+Needs the MILES/STELIB/LAMOST libraries in ../shared/data. Times the same steps (a batch of views
+plus outlier examples as ``Schedule`` sets them, forward, backward, Adamax) three ways:
   (a) the earlier loop: views simulated, then the network run with ``conv1d`` (as before commit 54d37a1);
   (b) the same serial loop with the network's channels-last 2-D convolutions;
   (c) ``train.fit`` itself: (b) with the next step's views simulated in a second thread.

@@ -144,7 +144,7 @@ def draw_step(views: ViewMaker, train_indices, probability, scaling: LabelScalin
     target = torch.from_numpy(scaling.normalise(batch.labels)).float()
     outliers = None
     if schedule.outliers_per_batch:
-        outliers = views.unlike_inputs(rng.choice(train_indices, size=schedule.outliers_per_batch), rng, augmentation)
+        outliers = views.inputs(views.unlike_stars(rng.choice(train_indices, size=schedule.outliers_per_batch), rng, augmentation))
     return Step(batch.inputs, target, outliers)
 
 

@@ -123,10 +123,6 @@ class ViewMaker:
         labels = np.array([self.labels(i, c) for i, c in zip(indices, conditions)])
         return Batch(self.inputs(spectra), labels, conditions, spectra)
 
-    def unlike_inputs(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> torch.Tensor:
-        """Network inputs of ``unlike_stars``: the outlier-exposure examples of each training step."""
-        return self.inputs(self.unlike_stars(indices, rng, augmentation))
-
     def unlike_stars(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> list[Spectrum]:
         """One simulated spectrum per index of kinds absent from training, in equal shares: white-dwarf-like
         (``balmer_dwarf``), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
