@@ -8,8 +8,6 @@ selected star's ring and error bars follow the model's current row.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, QTimer, Signal
@@ -59,7 +57,6 @@ class KielPlot(QWidget):
         self.catalog = catalog
         self.scheme: ColourScheme = SCHEMES[DEFAULT_SCHEME]
         self.rows = np.empty(0, dtype=int)  # point index -> catalog row
-        self.last_flush_ms = 0.0
         self.view_box = SelectingViewBox()
         self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": TeffAxis("bottom")}, background="w")
         self.plot_item = self.plot_widget.getPlotItem()
@@ -172,7 +169,6 @@ class KielPlot(QWidget):
 
     def flush(self) -> None:
         """Replace the points from the catalog (NumPy only; one call into the scatter item)."""
-        start = time.perf_counter()
         column = self.catalog.column
         x, y = column("logTeff"), column("logg")
         plotted = self.catalog.predicted() & np.isfinite(x) & np.isfinite(y)
@@ -180,7 +176,6 @@ class KielPlot(QWidget):
         self.scatter.set_points(x[self.rows], y[self.rows], self.scheme.lut_index(column, self.rows))
         self._show_current(self.catalog.current)
         self.count.setText(f"{len(self.rows):,} stars" + (" · grey: training density" if self.coverage is not None else ""))
-        self.last_flush_ms = (time.perf_counter() - start) * 1000
 
     def _on_selection_changed(self, row: int) -> None:
         self._show_current(row)

@@ -1,9 +1,7 @@
 """The table: model/view over the catalog columns, NumPy sorting, filtering through the proxy,
-walking the shown rows, and staying quick with many rows."""
+walking the shown rows, and batches landing among many rows."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ from PySide6.QtCore import Qt
 from bossnet_gui.gui.catalog_model import CatalogModel
 from bossnet_gui.gui.catalog_table import CatalogTable
 from bossnet_gui.gui.table_model import STATE, format_value, header
+from tests.gui.conftest import image_variation
 from tests.gui.test_kiel_plot import star_rows
 
 
@@ -110,21 +109,18 @@ def test_hidden_columns_and_header_menu(table):
     assert widget.view.isColumnHidden(column(widget, "Teff"))
 
 
-def test_twenty_thousand_rows_stay_quick(table, qtbot):
+def test_a_batch_keeps_its_place_in_twenty_thousand_sorted_rows_until_the_resort(table, qtbot):
+    """Streaming rows do not jump under the user; the end of a run sorts again (bench/gui.py times this)."""
     catalog, widget = table
     n = 20_000
-    start = time.perf_counter()
     fill(catalog, np.random.default_rng(0).uniform(3000, 9000, n))
-    filled = time.perf_counter() - start
-    assert widget.proxy.rowCount() == n
-    start = time.perf_counter()
     widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.DescendingOrder)
-    sorted_in = time.perf_counter() - start
-    start = time.perf_counter()
-    catalog.apply_results(star_rows(16, np.full(16, 6000.0), 4.0).assign(source=[f"/stars/s{i:06d}.fits" for i in range(100, 116)]))
-    batch_in = time.perf_counter() - start
-    start = time.perf_counter()
-    widget.grab()
-    painted = time.perf_counter() - start
-    print(f"\n20,000 rows: filled {filled * 1000:.0f} ms, sorted {sorted_in * 1000:.0f} ms, a 16-row batch {batch_in * 1000:.1f} ms, repaint {painted * 1000:.1f} ms")
-    assert batch_in < 0.05 and painted < 0.2
+    shown_order = [widget.proxy.catalog_row(i) for i in range(n)]
+    changed = np.arange(100, 116)
+    catalog.apply_results(star_rows(16, np.full(16, 6000.0), 4.0).assign(source=[f"/stars/s{i:06d}.fits" for i in changed]))
+    assert [widget.proxy.catalog_row(i) for i in range(n)] == shown_order
+    assert all(widget.proxy.index(widget.proxy.proxy_row(row), column(widget, "Teff")).data() == "6000" for row in changed)
+    widget.table_model.resort()
+    teff = catalog.column("Teff")[[widget.proxy.catalog_row(i) for i in range(n)]]
+    assert widget.proxy.rowCount() == n and np.all(np.diff(teff) <= 0) and (teff == 6000.0).sum() == 16
+    assert image_variation(widget.view) > 10

@@ -1,9 +1,7 @@
 """The Kiel diagram: one scatter item holding the predicted stars at the right coordinates, clicks and
-box/lasso selections written to the model, colour schemes, backdrop, and the cost with 100,000 stars."""
+box/lasso selections written to the model, colour schemes, backdrop, and 100,000 stars."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pandas as pd
@@ -194,7 +192,7 @@ def test_training_density_backdrop_when_the_file_exists(tmp_path, qtbot):
 
 
 def test_one_hundred_thousand_stars(kiel, qtbot):
-    """Kiel update cost with 100,000 points (ASPCAP labels, repeated with jitter), and a screenshot."""
+    """100,000 points (ASPCAP labels, repeated with jitter) in one scatter item, and a screenshot; bench/gui.py times it."""
     catalog, plot = kiel
     labels = pd.read_csv(require(DATA / "catalogs" / "apogee_dr12_aspcap_labels.csv"), usecols=["TEFF", "LOGG", "PARAM_M_H"]).dropna()
     labels = labels[(labels.TEFF > 2500) & (labels.LOGG > -1)]
@@ -206,17 +204,9 @@ def test_one_hundred_thousand_stars(kiel, qtbot):
     frame = star_rows(100_000, teff, logg, feh=feh)
     catalog.add_files(frame["source"])
     catalog.apply_results(frame)
-    durations, paints = [], []
-    for _ in range(5):
-        plot.flush()
-        durations.append(plot.last_flush_ms)
-        start = time.perf_counter()
-        plot.plot_widget.grab()
-        paints.append((time.perf_counter() - start) * 1000)
+    plot.flush()
     assert len(plot.scatter.data) == 100_000
     assert plot.scatter.data["y"][12345] == pytest.approx(logg[12345])
-    print(f"\nKiel flush with 100,000 points: median {np.median(durations):.1f} ms (max {max(durations):.1f}); repaint median {np.median(paints):.1f} ms")
-    assert np.median(durations) < 100
     catalog.set_current(777)
     plot.set_colour_scheme("[Fe/H]")
     save_screenshot(plot, "kiel_100k.png")

@@ -1,7 +1,5 @@
 """Finding files in folders and lists, header-only summaries, and lazy reading that never raises."""
 
-import time
-
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -59,17 +57,16 @@ def test_mix_of_inputs_without_duplicates(tmp_path):
     assert find_spectrum_files([b, tmp_path / "d", listing]) == [b, a]
 
 
-def test_ten_thousand_files_well_under_a_second(tmp_path):
+def test_ten_thousand_files_in_folder_order(tmp_path):
+    """bench/gui.py times this scan."""
     for i in range(100):
         folder = tmp_path / f"night{i:03d}"
         folder.mkdir()
         for j in range(100):
             (folder / f"spec-{j:04d}.fits").touch()
-    start = time.perf_counter()
     found = find_spectrum_files(tmp_path)
-    elapsed = time.perf_counter() - start
-    assert len(found) == 10_000 and found[0].name == "spec-0000.fits"
-    assert elapsed < 0.5
+    assert len(found) == 10_000 and found[0] == tmp_path / "night000" / "spec-0000.fits"
+    assert found[-1] == tmp_path / "night099" / "spec-0099.fits"
 
 
 def test_peek_genuine_files(data):

@@ -1,0 +1,220 @@
+"""Responsiveness of the desktop app, each figure next to a baseline measured in the same run.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui.py [--stars 100000] [--rows 20000] [--repeats 5]
+
+Prints medians over ``--repeats``:
+(a) Kiel diagram: replacing all points (100,000 stars) through the app's LUT scatter item, against
+    pyqtgraph's own ``ScatterPlotItem.setData`` with a brush per point; and one repaint;
+(b) table: a 16-row batch of results arriving in a 20,000-row catalog, against filling the
+    catalog from scratch; and one repaint of the table;
+(c) main window with the bundled model, 20 draws: one demo file opened until its result and
+    spectrum are on screen, against reading and predicting the same file headless; and for the
+    whole demo set, the first result against the end of the run;
+(d) folder scan of 10,000 files in 100 folders: ``find_spectrum_files`` against a plain
+    ``Path.rglob`` listing.
+Targets (issue 3): (a) well under 100 ms, so 100,000 points stay fluid; (b) a batch under 50 ms;
+(c) one file on screen within a second. The event loop's gaps during a run are asserted by
+``tests/gui/test_latency.py``, as issue 3 asks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")  # the offscreen plugin's size-hint notices
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bossnet_gui.catalog.session import SessionStore  # noqa: E402
+from bossnet_gui.engine import predict_frames  # noqa: E402
+from bossnet_gui.gui.app import tune_for_responsiveness  # noqa: E402
+from bossnet_gui.gui.catalog_model import CatalogModel  # noqa: E402
+from bossnet_gui.gui.catalog_table import CatalogTable  # noqa: E402
+from bossnet_gui.gui.column_store import conform  # noqa: E402
+from bossnet_gui.gui.kiel_plot import KielPlot  # noqa: E402
+from bossnet_gui.gui.main_window import MainWindow  # noqa: E402
+from bossnet_gui.gui.prediction_runner import RunSettings  # noqa: E402
+from bossnet_gui.gui.settings import AppSettings  # noqa: E402
+from bossnet_gui.io import find_spectrum_files, iter_spectra  # noqa: E402
+from bossnet_gui.model import Predictor, resolve_model  # noqa: E402
+
+DEMO = REPO / "resources" / "demo"
+
+
+def row(label: str, seconds: float, comparison: str = "") -> None:
+    print(f"    {label:<52}{seconds * 1000:8.1f} ms   {comparison}")
+
+
+def median_time(action, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def wait_until(app: QApplication, done, timeout: float = 120.0) -> None:
+    end = time.perf_counter() + timeout
+    while not done():
+        if time.perf_counter() > end:
+            raise TimeoutError("the window did not finish in time")
+        app.processEvents()
+        time.sleep(0.001)
+
+
+def result_rows(n: int, rng: np.random.Generator, offset: int = 0) -> pd.DataFrame:
+    """Predicted catalog rows spread over the Kiel diagram (uniform in log Teff and log g)."""
+    log_teff, logg = rng.uniform(3.5, 4.6, n), rng.uniform(0, 9, n)
+    frame = pd.DataFrame({"source": [f"/stars/s{i:07d}.fits" for i in range(offset, offset + n)], "hdu": "1", "status": "ok"})
+    frame["id"] = frame["source"]
+    frame["logTeff"], frame["Teff"], frame["logg"], frame["FeH"] = log_teff, 10**log_teff, logg, rng.normal(-0.3, 0.4, n)
+    frame["logTeff_err"], frame["logg_err"], frame["snr"] = 0.01, 0.1, rng.uniform(3, 100, n)
+    return conform(frame)
+
+
+def fill(catalog: CatalogModel, frame: pd.DataFrame) -> None:
+    catalog.add_files(frame["source"])
+    catalog.apply_results(frame)
+
+
+def kiel_diagram(stars: int, repeats: int) -> None:
+    catalog = CatalogModel()
+    plot = KielPlot(catalog, coverage_path=REPO / "resources" / "training_coverage.npz")
+    plot.resize(700, 600)
+    plot.show()
+    fill(catalog, result_rows(stars, np.random.default_rng(0)))
+    ours = median_time(plot.flush, repeats)
+    painted = median_time(plot.plot_widget.grab, repeats)
+    assert len(plot.scatter.data) == stars
+
+    x, y = catalog.column("logTeff"), catalog.column("logg")
+    brushes = [pg.mkBrush(c) for c in ("#1f77b4", "#ff7f0e", "#d62728")]
+    per_point = [brushes[i % 3] for i in range(stars)]
+    plain = pg.ScatterPlotItem(size=5, pen=None)
+    plot.plot_item.addItem(plain)
+    baseline = median_time(lambda: plain.setData(x=x, y=y, brush=per_point), repeats)
+    plot.plot_item.removeItem(plain)
+    print(f"(a) Kiel diagram, {stars:,} stars")
+    row("pyqtgraph ScatterPlotItem.setData, brush per point", baseline, "1.00x")
+    row("KielPlot.flush (LUT scatter item)", ours, f"{baseline / ours:.1f}x faster")
+    row("repaint of the plot", painted)
+    plot.close()
+
+
+def table(rows: int, repeats: int) -> None:
+    rng = np.random.default_rng(1)
+    frames = [result_rows(rows, rng) for _ in range(repeats)]
+    batches = [result_rows(16, rng, offset=100 + 16 * i) for i in range(repeats)]
+    fills, batch_times, paints = [], [], []
+    for frame, batch in zip(frames, batches):
+        catalog = CatalogModel()
+        widget = CatalogTable(catalog)
+        widget.resize(900, 500)
+        widget.show()
+        start = time.perf_counter()
+        fill(catalog, frame)
+        fills.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        catalog.apply_results(batch)
+        batch_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        widget.grab()
+        paints.append(time.perf_counter() - start)
+        assert widget.proxy.rowCount() == rows
+        widget.close()
+    fill_time, batch_time = statistics.median(fills), statistics.median(batch_times)
+    print(f"(b) table, {rows:,} rows")
+    row("filling the catalog from scratch", fill_time, "1.00x")
+    row("a 16-row batch arriving", batch_time, f"{batch_time / fill_time:.3f}x")
+    row("repaint of the table", statistics.median(paints))
+
+
+def main_window(app: QApplication, repeats: int) -> None:
+    model = resolve_model(None)
+    demo = sorted(str(p) for p in DEMO.glob("*.fits"))
+    predictor = Predictor(model)
+
+    def headless() -> None:
+        list(predict_frames([predictor], iter_spectra(demo[:1]), draws=20))
+
+    baseline = median_time(headless, repeats)
+    on_screen, first, whole = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeats):
+            settings = AppSettings(QSettings(f"{tmp}/settings{i}.ini", QSettings.Format.IniFormat))
+            window = MainWindow(settings, SessionStore(Path(tmp) / f"session{i}.sqlite"), coverage_path=REPO / "resources" / "training_coverage.npz")
+            window.runner.settings = RunSettings(draws=20, batch_size=16)
+            window.runner.set_model(model)
+            window.show()
+            app.processEvents()
+            start = time.perf_counter()
+            window.open_paths(demo[:1])
+            wait_until(app, lambda: window.results.values["Teff"].text().endswith("K") and window.spectrum.spectrum is not None)
+            on_screen.append(time.perf_counter() - start)
+            wait_until(app, lambda: not window.runner.running)
+
+            arrivals = []
+            window.catalog.rowsChanged.connect(lambda rows: arrivals.append(time.perf_counter()))
+            start = time.perf_counter()
+            window.open_paths(demo[1:])
+            wait_until(app, lambda: window.runner.running)
+            wait_until(app, lambda: not window.runner.running)
+            first.append(arrivals[0] - start)
+            whole.append(time.perf_counter() - start)
+            window.close()
+    shown = statistics.median(on_screen)
+    print("(c) main window, bundled model, 20 draws")
+    row("one file read and predicted headless", baseline, "1.00x")
+    row("one file opened until result and spectrum shown", shown, f"{shown / baseline:.2f}x")
+    row(f"{len(demo) - 1} more files: first result", statistics.median(first))
+    row(f"{len(demo) - 1} more files: end of the run", statistics.median(whole))
+
+
+def folder_scan(repeats: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for i in range(100):
+            folder = root / f"night{i:03d}"
+            folder.mkdir()
+            for j in range(100):
+                (folder / f"spec-{j:04d}.fits").touch()
+        baseline = median_time(lambda: sorted(p for p in root.rglob("*") if p.is_file()), repeats)
+        ours = median_time(lambda: find_spectrum_files(root), repeats)
+        assert len(find_spectrum_files(root)) == 10_000
+    print("(d) folder scan, 10,000 files in 100 folders")
+    row("sorted Path.rglob listing", baseline, "1.00x")
+    row("find_spectrum_files", ours, f"{ours / baseline:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stars", type=int, default=100_000)
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    tune_for_responsiveness()
+    print(f"{os.cpu_count()} cores, Qt platform {app.platformName()}, median of {args.repeats}")
+    kiel_diagram(args.stars, args.repeats)
+    table(args.rows, args.repeats)
+    main_window(app, args.repeats)
+    folder_scan(args.repeats)
+
+
+if __name__ == "__main__":
+    main()
