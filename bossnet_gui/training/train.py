@@ -58,7 +58,7 @@ class Schedule:
     easy_epochs: int = 10  # augmentation ramps from easy to the full ranges over these epochs
     outliers_per_batch: int = 10  # outlier-exposure examples added to each batch, two of each unlike kind (0: none)
     outlier_weight: float = 0.1  # weight of their classification loss
-    feature_dropout: float = 0.2  # dropout on the pooled features before the linear layers (training only)
+    feature_dropout: float = 0.0  # dropout on the pooled features before the linear layers (training only)
     huber_delta: float | None = 0.1  # normalised label units; None: squared error (the paper's)
     weight_average_decay: float | None = 0.999  # per step (~10 epochs' memory); None: the raw weights
 
