@@ -6,10 +6,9 @@ Needs the MILES/STELIB/LAMOST libraries in ../shared/data. Times the same steps 
 plus outlier examples as ``Schedule`` sets them, forward, backward, Adamax) three ways:
   (a) the earlier loop: views simulated, then the network run with ``conv1d`` (as before commit 54d37a1);
   (b) the same serial loop with the network's channels-last 2-D convolutions;
-  (c) ``train.fit``: (b) with the next step's views simulated in a second thread;
-  (d) ``train.fit`` with the training command's ``TRAINING_THREADS`` torch threads ((a)-(c) use 2).
-Prints seconds per step, the ratios to (a), and what the schedule's epochs would take. (c) and (d) are
-the difference of a 2-step and a (2 + steps)-step ``fit``: with fewer than ~15 steps it is noise.
+  (c) ``train.fit`` itself: (b) with the next step's views simulated in a second thread.
+Prints seconds per step, the ratios to (a), and what 70 epochs of 100 steps would take. (c) is the
+difference of a 2-step and a (2 + steps)-step ``fit``: with fewer than ~15 steps it is noise.
 Target (issue 4): the whole training command in under an hour on a 2-core CPU.
 """
 
@@ -32,7 +31,7 @@ from bossnet_gui.model.network import BossNet  # noqa: E402
 from bossnet_gui.training import SHARED_DATA  # noqa: E402
 from bossnet_gui.training.pipeline import prepare  # noqa: E402
 from bossnet_gui.training.train import (  # noqa: E402
-    SMALL_ARGS, TRAINING_THREADS, Schedule, _step_loss, draw_step, evaluate_loss, fit, fixed_views, per_label_loss, remove_flux_offset,
+    SMALL_ARGS, Schedule, _step_loss, draw_step, evaluate_loss, fit, fixed_views, per_label_loss, remove_flux_offset,
 )
 
 
@@ -106,16 +105,8 @@ def main() -> None:
     torch.manual_seed(0)
     channels_last = serial_steps(BossNet(SMALL_ARGS), data, schedule, args.steps)
     prefetching, validation = fit_steps(data, schedule, args.steps)
-    torch.set_num_threads(TRAINING_THREADS)
-    command_threads, _ = fit_steps(data, schedule, args.steps)
     epochs, per_epoch = schedule.max_epochs, schedule.steps_per_epoch
-    rows = (
-        ("(a) serial, conv1d", baseline),
-        ("(b) serial, channels-last conv2d", channels_last),
-        ("(c) fit: (b) + views in a second thread", prefetching),
-        (f"(d) fit with {TRAINING_THREADS} torch thread(s)", command_threads),
-    )
-    for name, seconds in rows:
+    for name, seconds in (("(a) serial, conv1d", baseline), ("(b) serial, channels-last conv2d", channels_last), ("(c) fit: (b) + views in a second thread", prefetching)):
         run = epochs * (per_epoch * seconds + validation) / 60
         print(f"{name:42s} {seconds:6.3f} s/step  {baseline / seconds:4.2f}x  -> {epochs} epochs: {run:5.1f} min")
     print(f"validation pass per epoch: {validation:.1f} s (included above); the run adds data loading, scorer fit and evaluation")

@@ -29,7 +29,7 @@ from .report import write_report
 from .library import LABELS, LAMOST, MILES, STELIB, LabelledStar, load_all
 from .simulate import Augmentation
 from .split import TRAIN, VALIDATION, counts, read_split, split_by_star, write_split
-from .train import SMALL_ARGS, TRAINING_THREADS, Batch, History, Schedule, fit, fixed_views
+from .train import SMALL_ARGS, Batch, History, Schedule, fit, fixed_views
 from .views import LabelScaling, ViewMaker
 from .weighting import inverse_density_weights
 
@@ -139,7 +139,7 @@ def git_commit() -> str:
 
 def run(config: TrainConfig, log=print) -> dict:
     """Train, calibrate, measure and save; returns the metadata written into the weights."""
-    torch.set_num_threads(TRAINING_THREADS)
+    torch.set_num_threads(2)
     started = time.time()
     data = prepare(config.miles, config.stelib, config.lamost, config.seed, log)
     write_split(config.split_csv, data.stars, data.split)
@@ -167,7 +167,7 @@ def fit_scorer(predictor: Predictor, data: Prepared, validation: Batch, seed: in
     """The distance-from-training scorer with its outlier probe, from views of the training stars."""
     train_views = fixed_views(data.views, data.train, OOD_TRAIN_VIEWS, seed, "ood-train")
     rng = np.random.default_rng([seed, 2718])
-    unlike = data.views.unlike_stars([int(i) for i in rng.choice(data.train, size=OOD_UNLIKE)], data.train, rng)
+    unlike = data.views.unlike_stars([int(i) for i in rng.choice(data.train, size=OOD_UNLIKE)], rng)
     unlike_inputs = torch.cat([data.views.inputs(unlike[s : s + 256]) for s in range(0, len(unlike), 256)])
     return calibrate.fit_feature_distance(predictor, train_views, validation, OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE, unlike_inputs)
 

@@ -123,17 +123,15 @@ class ViewMaker:
         labels = np.array([self.labels(i, c) for i, c in zip(indices, conditions)])
         return Batch(self.inputs(spectra), labels, conditions, spectra)
 
-    def unlike_stars(self, indices, sources, rng: np.random.Generator, augmentation: Augmentation | None = None) -> list[Spectrum]:
+    def unlike_stars(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> list[Spectrum]:
         """One simulated spectrum per index of kinds absent from training, in equal shares: white-dwarf-like
         (``balmer_dwarf``), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
         featureless (a training star above 7,000 K with its lines all but removed, telluric bands kept: DB/DC-like),
         lines broadened 800-4000 km/s, and featureless Planck continua.
-        ``indices`` are training stars whose templates seed the white-dwarf-like and broadened kinds; the hot and
-        warm stars behind the subdwarf-like and featureless kinds are drawn from ``sources`` (all training stars),
-        since a training batch's few indices often hold none. Training shows these spectra to the network
+        ``indices`` are training stars; their templates seed the other kinds. Training shows them to the network
         (outlier exposure) and the OOD probe is fitted on them, so both learn the same kinds."""
         hot, warm = (
-            [i for i in sources if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > limit]
+            [i for i in indices if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > limit]
             for limit in (HOT, WARM)
         )
         spectra = []

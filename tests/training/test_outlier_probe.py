@@ -8,7 +8,6 @@ from bossnet_gui.model.network import BossNet
 from bossnet_gui.model.ood import FeatureDistance, OutlierProbe
 from bossnet_gui.training.calibrate import fit_outlier_probe
 from bossnet_gui.training.simulate import BALMER_VACUUM, TELLURIC_BANDS, Augmentation, Template, balmer_dwarf, blackbody, lines_weakened
-from bossnet_gui.training import views as view_module
 from bossnet_gui.training.views import ViewMaker
 
 from .test_training_run import TINY, synthetic_star
@@ -49,25 +48,12 @@ def test_weakened_lines_keep_the_continuum_and_the_telluric_bands():
 def test_unlike_stars_repeat_with_the_seed_and_are_finite():
     stars = [synthetic_star(i, t, 4.0) for i, t in enumerate([5000, 9000, 20000, 30000])]
     views = ViewMaker(stars, BossNet(TINY), Augmentation(snr_range=(20.0, 100.0)))
-    first = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], [0, 1, 2, 3], np.random.default_rng(3))
-    again = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], [0, 1, 2, 3], np.random.default_rng(3))
+    first = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], np.random.default_rng(3))
+    again = views.unlike_stars([0, 1, 2, 3, 0, 1, 2, 3, 0, 1], np.random.default_rng(3))
     assert len(first) == 10  # two of each kind
     for a, b in zip(first, again):
         assert np.array_equal(a.flux, b.flux) and np.isfinite(a.flux).all()
     assert views.inputs(first).shape == (10, 2, 3900)
-
-
-def test_subdwarf_and_featureless_kinds_take_hot_and_warm_stars_from_the_sources(monkeypatch):
-    stars = [synthetic_star(i, t, 4.0) for i, t in enumerate([5000, 9000, 20000, 30000])]
-    views = ViewMaker(stars, BossNet(TINY), Augmentation(snr_range=(20.0, 100.0)))
-    broadened, weakened = [], []
-    monkeypatch.setattr(view_module, "velocity_broadened", lambda t, *a: broadened.append(t) or t)
-    monkeypatch.setattr(view_module, "lines_weakened", lambda t, *a: weakened.append(t) or t)
-    views.unlike_stars([0] * 10, [0, 1, 2, 3], np.random.default_rng(4))  # a batch of one cool star
-    subdwarf_seeds = broadened[0::2]  # per 5 kinds: subdwarf-like (kind 1), then very broad-lined (kind 2)
-    hot = [views.templates[2], views.templates[3]]
-    assert len(subdwarf_seeds) == 2 and all(any(t is h for h in hot) for t in subdwarf_seeds)
-    assert all(any(t is w for w in views.templates[1:]) for t in weakened) and len(weakened) == 2
 
 
 def test_probe_learns_the_direction_that_sets_unlike_spectra_apart():
