@@ -167,7 +167,7 @@ def fit_scorer(predictor: Predictor, data: Prepared, validation: Batch, seed: in
     """The distance-from-training scorer with its outlier probe, from views of the training stars."""
     train_views = fixed_views(data.views, data.train, OOD_TRAIN_VIEWS, seed, "ood-train")
     rng = np.random.default_rng([seed, 2718])
-    unlike = data.views.unlike_stars([int(i) for i in rng.choice(data.train, size=OOD_UNLIKE)], rng)
+    unlike = data.views.unlike_stars([int(i) for i in rng.choice(data.train, size=OOD_UNLIKE)], rng, sources=data.train)
     unlike_inputs = torch.cat([data.views.inputs(unlike[s : s + 256]) for s in range(0, len(unlike), 256)])
     return calibrate.fit_feature_distance(predictor, train_views, validation, OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE, unlike_inputs)
 

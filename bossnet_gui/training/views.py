@@ -123,15 +123,18 @@ class ViewMaker:
         labels = np.array([self.labels(i, c) for i, c in zip(indices, conditions)])
         return Batch(self.inputs(spectra), labels, conditions, spectra)
 
-    def unlike_stars(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None) -> list[Spectrum]:
+    def unlike_stars(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None, sources=None) -> list[Spectrum]:
         """One simulated spectrum per index of kinds absent from training, in equal shares: white-dwarf-like
         (``balmer_dwarf``), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
         featureless (a training star above 7,000 K with its lines all but removed, telluric bands kept: DB/DC-like),
         lines broadened 800-4000 km/s, and featureless Planck continua.
-        ``indices`` are training stars; their templates seed the other kinds. Training shows them to the network
-        (outlier exposure) and the OOD probe is fitted on them, so both learn the same kinds."""
+        ``indices`` are training stars; their templates seed the other kinds, the hot and warm stars behind the
+        subdwarf-like and featureless kinds come from ``sources`` (default: ``indices``). Training shows them to
+        the network (outlier exposure) with a batch's few indices as sources, as the bundled weights were trained;
+        the OOD probe is fitted on them with all training stars as sources, so that every subdwarf-like and
+        featureless example is seeded by a hot or warm star (ten indices often hold none)."""
         hot, warm = (
-            [i for i in indices if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > limit]
+            [i for i in (indices if sources is None else sources) if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > limit]
             for limit in (HOT, WARM)
         )
         spectra = []

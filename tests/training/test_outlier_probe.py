@@ -7,6 +7,7 @@ import torch
 from bossnet_gui.model.network import BossNet
 from bossnet_gui.model.ood import FeatureDistance, OutlierProbe
 from bossnet_gui.training.calibrate import fit_outlier_probe
+from bossnet_gui.training import views as view_module
 from bossnet_gui.training.simulate import BALMER_VACUUM, TELLURIC_BANDS, Augmentation, Template, balmer_dwarf, blackbody, lines_weakened
 from bossnet_gui.training.views import ViewMaker
 
@@ -54,6 +55,22 @@ def test_unlike_stars_repeat_with_the_seed_and_are_finite():
     for a, b in zip(first, again):
         assert np.array_equal(a.flux, b.flux) and np.isfinite(a.flux).all()
     assert views.inputs(first).shape == (10, 2, 3900)
+
+
+def test_subdwarf_and_featureless_kinds_take_hot_and_warm_stars_from_the_sources(monkeypatch):
+    stars = [synthetic_star(i, t, 4.0) for i, t in enumerate([5000, 9000, 20000, 30000])]
+    views = ViewMaker(stars, BossNet(TINY), Augmentation(snr_range=(20.0, 100.0)))
+    broadened, weakened = [], []
+    monkeypatch.setattr(view_module, "velocity_broadened", lambda t, *a: broadened.append(t) or t)
+    monkeypatch.setattr(view_module, "lines_weakened", lambda t, *a: weakened.append(t) or t)
+    views.unlike_stars([0] * 10, np.random.default_rng(4), sources=[0, 1, 2, 3])  # a batch of one cool star
+    subdwarf_seeds = broadened[0::2]  # per 5 kinds: subdwarf-like (kind 1), then very broad-lined (kind 2)
+    hot = [views.templates[2], views.templates[3]]
+    assert len(subdwarf_seeds) == 2 and all(any(t is h for h in hot) for t in subdwarf_seeds)
+    assert len(weakened) == 2 and all(any(t is w for w in views.templates[1:]) for t in weakened)
+    broadened.clear()
+    views.unlike_stars([0] * 10, np.random.default_rng(4))  # without sources: the batch's cool star
+    assert all(t is views.templates[0] for t in broadened)
 
 
 def test_probe_learns_the_direction_that_sets_unlike_spectra_apart():
