@@ -133,8 +133,9 @@ class ViewMaker:
         the network (outlier exposure) with a batch's few indices as sources, as the bundled weights were trained;
         the OOD probe is fitted on them with all training stars as sources, so that every subdwarf-like and
         featureless example is seeded by a hot or warm star (ten indices often hold none)."""
+        sources = indices if sources is None else sources
         hot, warm = (
-            [i for i in (indices if sources is None else sources) if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > limit]
+            [i for i in sources if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > limit]
             for limit in (HOT, WARM)
         )
         spectra = []

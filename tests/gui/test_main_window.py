@@ -43,9 +43,10 @@ def test_first_result_streams_in_before_the_rest(make_window, qtbot):
 
 def test_one_file_shows_its_result_and_spectrum_without_a_click(make_window, qtbot):
     window = make_window(draws=20)
-    window.open_paths(lamost_files(1))
+    files = lamost_files(1)
+    window.open_paths(files)
     qtbot.waitUntil(lambda: window.results.values["Teff"].text().endswith("K") and window.spectrum.spectrum is not None, timeout=10_000)
-    assert window.catalog.current == 0 and window.spectrum.spectrum.meta.source == str(lamost_files(1)[0])
+    assert window.catalog.current == 0 and window.spectrum.spectrum.meta.source == str(files[0])
 
 
 def test_cancel_stops_within_one_batch(make_window, qtbot):
