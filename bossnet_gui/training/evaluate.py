@@ -22,7 +22,7 @@ from ..spectrum import Spectrum
 from .calibrate import coverage_fraction
 from .library import LABELS, LAMOST, STAR
 from .simulate import Augmentation
-from .split import TEST
+from .split import TEST, TRAIN, VALIDATION
 from .views import ViewMaker
 
 TEFF_RANGES = ((0, 4000), (4000, 5200), (5200, 6000), (6000, 7500), (7500, 10000), (10000, math.inf))
@@ -34,6 +34,7 @@ OOD_DRAW_SNR = (5.0, 10.0, 30.0, 100.0)
 OOD_DRAWS = 20  # noise draws per held-out object and S/N for the flag rates
 TEST_VIEWS = 4
 DRAWS = 20
+FIT_CHECK_SNR = 50.0  # plain BOSS views of every library star of each part, for the training-vs-held-out check
 
 
 @dataclass
@@ -61,11 +62,13 @@ class Predicted:
         )
 
 
-def predict(predictor: Predictor, spectra: list[Spectrum], labels: np.ndarray, names: list[str], **extra) -> Predicted:
-    result = predictor.predict(spectra, draws=DRAWS, seed=0, batch_size=64)
+def predict(predictor: Predictor, spectra: list[Spectrum], labels: np.ndarray, names: list[str], draws: int = DRAWS, **extra) -> Predicted:
+    result = predictor.predict(spectra, draws=draws, seed=0, batch_size=64)
     columns = [result.columns.index(c) for c in LABELS]
+    point = result.point[:, columns]
+    std = result.std[:, columns] if result.std is not None else np.full_like(point, np.nan)  # none without draws
     return Predicted(
-        names, np.asarray(labels, float), result.point[:, columns], result.std[:, columns], result.ood_score,
+        names, np.asarray(labels, float), point, std, result.ood_score,
         np.array([s.meta.snr for s in spectra]), {k: np.asarray(v) for k, v in extra.items()},
     )
 
@@ -149,6 +152,22 @@ def ood_flag_rates(predictor: Predictor, views: ViewMaker, indices: list[int], s
     return rows
 
 
+def fit_by_part(predictor: Predictor, views: ViewMaker, split: dict[str, str], seed: int) -> dict[str, dict]:
+    """Point-estimate accuracy on one plain BOSS view (S/N ``FIT_CHECK_SNR``) of every library star of the training,
+    validation and test parts. The same conditions for all three, so the gap between training and held-out stars
+    is what the network learned of its training stars themselves (their labels' errors included) and does not
+    carry over to new stars."""
+    rng = np.random.default_rng([seed, 5050])
+    parts = {}
+    for part in (TRAIN, VALIDATION, TEST):
+        indices = [i for i, s in enumerate(views.stars) if split[s.spectrum_id] == part and s.library != LAMOST]
+        spectra = [views.view(i, Augmentation().clean(snr=FIT_CHECK_SNR), rng, f"fit-{part}") for i in indices]
+        labels = np.array([views.stars[i].labels for i in indices]).reshape(-1, len(LABELS))
+        predicted = predict(predictor, spectra, labels, [views.stars[i].spectrum_id for i in indices], draws=0)
+        parts[part] = {"stars": len(indices), "accuracy": accuracy(predicted, ("logTeff", "logg", "FeH"))}
+    return parts
+
+
 def measure(
     predictor: Predictor,
     views: ViewMaker,
@@ -188,6 +207,7 @@ def measure(
             "by_snr": by_range(simulated, simulated.snr, SNR_BINS),
             "calibration": calibration(simulated),
             "calibration_mc_only": calibration(simulated, model_error),
+            "fit_by_part": fit_by_part(predictor, views, split, seed),
         },
         "test_lamost_dr1": {
             "spectra": len(lamost_test),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..model.weights import DEFAULT_MODEL, REPOSITORY_WEIGHTS, LoadedModel
 from ..preprocess import GRID_SIZE
-from .report import NAMES, accuracy_table, flag_rate_table, ood_table, range_table
+from .report import NAMES, accuracy_table, fit_by_part_table, flag_rate_table, ood_table, range_table
 
 
 LICENCES = {
@@ -103,6 +103,7 @@ def render(model: LoadedModel, path: Path) -> str:
         "",
         *range_table(sim["by_teff"], "K"),
         "",
+        *(["Training stars against held-out stars:", "", *fit_by_part_table(sim["fit_by_part"])] if sim.get("fit_by_part") else []),
         f"## Genuine survey data: LAMOST DR1 test spectra ({lamost['spectra']}), against LASP labels",
         "",
         *accuracy_table(lamost["accuracy"], reference=False),

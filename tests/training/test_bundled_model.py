@@ -108,3 +108,21 @@ def test_model_card_goes_beside_any_weights_but_the_default(tmp_path):
     assert card_path(SHIPPED) == REPO / "weights" / "README.md"
     assert card_path(tmp_path / "mine.pt") == tmp_path / "mine.md"
     assert card_path(REPO / "weights" / "second.pt") == REPO / "weights" / "second.md"
+
+
+def test_training_and_held_out_stars_are_measured_under_the_same_plain_conditions(shipped):
+    from bossnet_gui.training.evaluate import FIT_CHECK_SNR, fit_by_part
+    from bossnet_gui.training.report import fit_by_part_table
+
+    stars = [s for s in load_stelib(require(DATA / "training" / "stelib")) if np.isfinite(s.labels).all()][:9]
+    parts = ["train"] * 4 + ["validation"] * 2 + ["test"] * 2 + ["unused"]
+    split = {s.spectrum_id: part for s, part in zip(stars, parts)}
+    views = ViewMaker(stars, shipped.network)
+    measured = fit_by_part(Predictor(shipped), views, split, seed=0)
+    assert {part: m["stars"] for part, m in measured.items()} == {"train": 4, "validation": 2, "test": 2}
+    assert all(math.isfinite(m["accuracy"]["logTeff"]["scatter"]) for m in measured.values())
+    assert measured == fit_by_part(Predictor(shipped), views, split, seed=0)
+    table = fit_by_part_table(measured)
+    assert f"S/N {FIT_CHECK_SNR:g}" in table[0]
+    assert table[-4].startswith("| training | 4 | ") and table[-2].startswith("| test | 2 | ")
+    assert fit_by_part_table(None) == []
