@@ -55,7 +55,9 @@ def test_rare_labels_weigh_more_and_missing_labels_are_tolerated():
     rare = [label_vector(20000.0, 4.0, 0.0), label_vector(5800.0, math.nan, math.nan)]
     weights = inverse_density_weights(np.array(crowd + rare))
     assert abs(weights.mean() - 1.0) < 1e-9
-    assert weights[-2] == pytest.approx(3.0 * np.median(weights), rel=1e-6)  # the isolated star, at the clip
-    assert weights[-2] > 2.5 * np.median(weights[:300])
+    assert weights[-2] == pytest.approx(1.5 * np.median(weights), rel=1e-6)  # the isolated star, at the default clip
+    assert weights[-2] > 1.4 * np.median(weights[:300])
+    wider = inverse_density_weights(np.array(crowd + rare), max_ratio=3.0)
+    assert wider[-2] == pytest.approx(3.0 * np.median(wider), rel=1e-6)
     assert np.isfinite(weights).all()
     assert LABELS.index("logTeff") == 1  # label order is the published model's
