@@ -158,10 +158,11 @@ def fit_by_part(predictor: Predictor, views: ViewMaker, split: dict[str, str], s
     is what the network learned of its training stars themselves (their labels' errors included) and does not
     carry over to new stars."""
     rng = np.random.default_rng([seed, 5050])
+    plain = Augmentation().clean(snr=FIT_CHECK_SNR)
     parts = {}
     for part in (TRAIN, VALIDATION, TEST):
         indices = [i for i, s in enumerate(views.stars) if split[s.spectrum_id] == part and s.library != LAMOST]
-        spectra = [views.view(i, Augmentation().clean(snr=FIT_CHECK_SNR), rng, f"fit-{part}") for i in indices]
+        spectra = [views.view(i, plain, rng, f"fit-{part}") for i in indices]
         labels = np.array([views.stars[i].labels for i in indices]).reshape(-1, len(LABELS))
         predicted = predict(predictor, spectra, labels, [views.stars[i].spectrum_id for i in indices], draws=0)
         parts[part] = {"stars": len(indices), "accuracy": accuracy(predicted, ("logTeff", "logg", "FeH"))}

@@ -103,7 +103,7 @@ def render(model: LoadedModel, path: Path) -> str:
         "",
         *range_table(sim["by_teff"], "K"),
         "",
-        *(["Training stars against held-out stars:", "", *fit_by_part_table(sim["fit_by_part"])] if sim.get("fit_by_part") else []),
+        *fit_by_part_table(sim.get("fit_by_part"), "Training stars against held-out stars:"),
         f"## Genuine survey data: LAMOST DR1 test spectra ({lamost['spectra']}), against LASP labels",
         "",
         *accuracy_table(lamost["accuracy"], reference=False),

@@ -10,7 +10,7 @@ import numpy as np
 from ..kiel import load_training_coverage
 from ..model.weights import LoadedModel
 from ..preprocess import GRID_SIZE
-from .evaluate import MINIMUM_SCATTER, PAPER_TABLE2, Predicted, meets_minimum
+from .evaluate import FIT_CHECK_SNR, MINIMUM_SCATTER, PAPER_TABLE2, Predicted, meets_minimum
 from .library import LABELS
 from .plots import Panel, Series, save_png
 
@@ -67,15 +67,18 @@ def range_table(rows: list[dict], unit: str, scale: float = 1.0) -> list[str]:
     return out
 
 
-def fit_by_part_table(parts: dict | None) -> list[str]:
-    """Training, validation and test stars under the same plain conditions (empty for metadata written before it existed)."""
+def fit_by_part_table(parts: dict | None, heading: str) -> list[str]:
+    """Training, validation and test stars under the same plain conditions, under ``heading``
+    (nothing for metadata written before it existed)."""
     if not parts:
         return []
-    names = {"train": "training", "validation": "validation", "test": "test"}
-    rows = [f"| {names.get(part, part)} | {p['stars']} | " + " | ".join(_f(p["accuracy"][k]["scatter"]) for k in ("logTeff", "logg", "FeH")) + " |"
+    rows = [f"| {'training' if part == 'train' else part} | {p['stars']} | "
+            + " | ".join(_f(p["accuracy"][k]["scatter"]) for k in ("logTeff", "logg", "FeH")) + " |"
             for part, p in parts.items()]
     return [
-        "Every library star of each part observed once as a plain BOSS spectrum at S/N 50 (no reddening, tilt or lost "
+        heading,
+        "",
+        f"Every library star of each part observed once as a plain BOSS spectrum at S/N {FIT_CHECK_SNR:g} (no reddening, tilt or lost "
         "coverage), point estimate against label. What the network reproduces on its training stars and not on new stars "
         "(the training row against the others) is star-to-star generalisation, the labels' own errors included; it is not noise.",
         "",
@@ -129,7 +132,7 @@ def write_report(folder: Path, model: LoadedModel, measured: dict, size_bytes: i
         "",
         *range_table(sim["by_snr"], "S/N per pixel"),
         "",
-        *(["### Training stars against held-out stars", "", *fit_by_part_table(sim["fit_by_part"])] if sim.get("fit_by_part") else []),
+        *fit_by_part_table(sim.get("fit_by_part"), "### Training stars against held-out stars"),
         f"## LAMOST DR1 test spectra, genuine survey data ({lam['spectra']} spectra, read from their files)",
         "",
         "Against the LAMOST pipeline (LASP DR1) labels, whose own errors are large (median σ: Teff 180 K, log g 0.48, [Fe/H] 0.48 dex, RV 15 km/s).",

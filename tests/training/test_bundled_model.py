@@ -122,7 +122,7 @@ def test_training_and_held_out_stars_are_measured_under_the_same_plain_condition
     assert {part: m["stars"] for part, m in measured.items()} == {"train": 4, "validation": 2, "test": 2}
     assert all(math.isfinite(m["accuracy"]["logTeff"]["scatter"]) for m in measured.values())
     assert measured == fit_by_part(Predictor(shipped), views, split, seed=0)
-    table = fit_by_part_table(measured)
-    assert f"S/N {FIT_CHECK_SNR:g}" in table[0]
+    table = fit_by_part_table(measured, "Heading")
+    assert table[0] == "Heading" and f"S/N {FIT_CHECK_SNR:g}" in table[2]
     assert table[-4].startswith("| training | 4 | ") and table[-2].startswith("| test | 2 | ")
-    assert fit_by_part_table(None) == []
+    assert fit_by_part_table(None, "Heading") == []
