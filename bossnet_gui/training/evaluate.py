@@ -21,6 +21,7 @@ from ..model.predictor import Predictor
 from ..spectrum import Spectrum
 from .calibrate import coverage_fraction
 from .library import LABELS, LAMOST, STAR
+from .noise_limit import BOUND_SNR, bounded, noise_limit
 from .simulate import Augmentation
 from .split import TEST, TRAIN, VALIDATION
 from .views import ViewMaker
@@ -169,6 +170,28 @@ def fit_by_part(predictor: Predictor, views: ViewMaker, split: dict[str, str], s
     return parts
 
 
+def plain_by_snr(predictor: Predictor, views: ViewMaker, indices: list[int], seed: int) -> dict[str, float]:
+    """log g scatter on ``TEST_VIEWS`` plain BOSS views of each star at every S/N of ``BOUND_SNR``: the
+    network under the conditions of the noise bound."""
+    rng = np.random.default_rng([seed, 6060])
+    repeated = [i for i in indices for _ in range(TEST_VIEWS)]
+    labels = np.array([views.stars[i].labels for i in repeated]).reshape(-1, len(LABELS))
+    scatter = {}
+    for snr in BOUND_SNR:
+        plain = Augmentation().clean(snr=snr)
+        spectra = [views.view(i, plain, rng, f"plain{snr:g}-{n}") for n, i in enumerate(repeated)]
+        predicted = predict(predictor, spectra, labels, [views.stars[i].spectrum_id for i in repeated], draws=0)
+        scatter[f"{snr:g}"] = accuracy(predicted, ("logg",))["logg"]["scatter"]
+    return scatter
+
+
+def log_g_against_noise(predictor: Predictor, views: ViewMaker, training: list[int], test: list[int], floor: float, seed: int) -> dict:
+    """The noise bound on log g for the test stars, with the network measured under the same conditions."""
+    limit = noise_limit(views.stars, views.templates, training, test, floor, MINIMUM_SCATTER["logg"], views.augmentation.snr_range)
+    limit["network"] = plain_by_snr(predictor, views, [i for i in test if bounded(views.stars[i], views.templates[i])], seed)
+    return limit
+
+
 def measure(
     predictor: Predictor,
     views: ViewMaker,
@@ -181,6 +204,7 @@ def measure(
     library_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.library != LAMOST]
     lamost_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.library == LAMOST]
     held_out = [i for i, s in enumerate(stars) if s.kind != STAR]
+    library_train = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TRAIN and s.library != LAMOST]
 
     spectra, labels, names, injected = test_views(views, library_test, seed)
     simulated = predict(predictor, spectra, labels, names, injected_rv=injected)
@@ -194,6 +218,7 @@ def measure(
     for path in sdss_white_dwarfs:
         ood_spectra += read_spectra(path)
         ood_names.append(f"{Path(path).name} (SDSS white dwarf, genuine)")
+    by_part = fit_by_part(predictor, views, split, seed)
     outliers = predict(predictor, ood_spectra, np.full((len(ood_spectra), 4), np.nan), ood_names)
     threshold = predictor.model.ood.threshold if predictor.model.ood is not None else math.nan
     model_error = predictor.model.metadata.get("model_error") or {}
@@ -208,7 +233,8 @@ def measure(
             "by_snr": by_range(simulated, simulated.snr, SNR_BINS),
             "calibration": calibration(simulated),
             "calibration_mc_only": calibration(simulated, model_error),
-            "fit_by_part": fit_by_part(predictor, views, split, seed),
+            "fit_by_part": by_part,
+            "noise_limit": log_g_against_noise(predictor, views, library_train, library_test, by_part[TEST]["accuracy"]["logg"]["scatter"], seed),
         },
         "test_lamost_dr1": {
             "spectra": len(lamost_test),

@@ -197,10 +197,14 @@ def reddening_factor(wavelength: np.ndarray, ebv: float, r_v: float = R_V) -> np
     return 10.0 ** (-0.4 * ebv * r_v * ccm_extinction(wavelength, r_v))
 
 
+def tilt_coordinate(wavelength: np.ndarray) -> np.ndarray:
+    """The calibration tilt's Legendre coordinate: -1 to 1 over 3600-10400 Å."""
+    return (np.asarray(wavelength) - 7000.0) / 3400.0
+
+
 def calibration_tilt(wavelength: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
-    """A smooth multiplicative flux-calibration error exp(Σ c_k P_k(x)), x spanning 3600-10400 Å."""
-    x = (np.asarray(wavelength) - 7000.0) / 3400.0
-    return np.exp(np.polynomial.legendre.legval(x, np.concatenate([[0.0], coefficients])))
+    """A smooth multiplicative flux-calibration error exp(Σ c_k P_k(x)), x = ``tilt_coordinate``."""
+    return np.exp(np.polynomial.legendre.legval(tilt_coordinate(wavelength), np.concatenate([[0.0], coefficients])))
 
 
 def error_array(wavelength: np.ndarray, flux: np.ndarray, snr: float) -> np.ndarray:

@@ -126,3 +126,17 @@ def test_training_and_held_out_stars_are_measured_under_the_same_plain_condition
     assert table[0] == "Heading" and f"S/N {FIT_CHECK_SNR:g}" in table[2]
     assert table[-4].startswith("| training | 4 | ") and table[-2].startswith("| test | 2 | ")
     assert fit_by_part_table(None, "Heading") == []
+
+
+def test_the_network_is_measured_against_the_noise_bound_on_the_same_stars(shipped):
+    from bossnet_gui.training.evaluate import log_g_against_noise
+    from bossnet_gui.training.noise_limit import BOUND_SNR, bounded
+
+    stars = [s for s in load_stelib(require(DATA / "training" / "stelib")) if np.isfinite(s.labels).all()]
+    views = ViewMaker(stars, shipped.network)
+    usable = [i for i, s in enumerate(stars) if bounded(s, views.templates[i])]
+    limit = log_g_against_noise(Predictor(shipped), views, usable[:-6], usable[-6:], floor=0.2, seed=0)
+    assert limit["test_stars"] == 6 and limit["training_stars"] == len(usable) - 6
+    assert list(limit["network"]) == list(limit["by_snr"]) == [f"{snr:g}" for snr in BOUND_SNR]
+    assert all(math.isfinite(v) for v in limit["network"].values())
+    assert limit["network"]["3"] > limit["network"]["100"]
