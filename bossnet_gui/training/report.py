@@ -90,13 +90,13 @@ def fit_by_part_table(parts: dict | None, heading: str) -> list[str]:
 
 
 def noise_limit_table(limit: dict | None, heading: str) -> list[str]:
-    """The Cramér-Rao bound on log g per S/N and the headline scatter it allows (nothing for older metadata)."""
+    """The Cramér-Rao bound on log g per S/N against the network, and the headline scatter it allows (nothing for older metadata)."""
     if not limit:
         return []
     snrs = list(limit["by_snr"])
     cells = [f"{_f(b['median'], 2)} ({_f(b['p16'], 2)}–{_f(b['p84'], 2)})" for b in limit["by_snr"].values()]
-    network = limit.get("network", {})
-    best = network.get(snrs[-1], math.nan)  # the network's scatter where noise matters least
+    network = limit["network"]
+    best = network[snrs[-1]]  # the network's scatter where noise matters least
     combined = [_f(math.hypot(b["median"], best), 2) for b in limit["by_snr"].values()]
     low_teff, high_teff = limit["teff_range"]
     low_snr, high_snr = limit["snr_range"]
@@ -112,16 +112,17 @@ def noise_limit_table(limit: dict | None, heading: str) -> list[str]:
         "| S/N per pixel | " + " | ".join(snrs) + " |",
         "|---|" + "---|" * len(snrs),
         "| σ(log g) bound (dex) | " + " | ".join(cells) + " |",
-        *([f"| bound ⊕ network at S/N {snrs[-1]} | " + " | ".join(combined) + " |",
-           "| network, same stars and views | " + " | ".join(_f(network.get(snr, math.nan), 2) for snr in snrs) + " |"] if network else []),
+        f"| bound ⊕ network at S/N {snrs[-1]} | " + " | ".join(combined) + " |",
+        "| network, same stars and views | " + " | ".join(_f(network[snr], 2) for snr in snrs) + " |",
         "",
-        *([f"The network is measured on {TEST_VIEWS} plain BOSS views of each of these stars per S/N. Where its scatter meets the "
-           f"bound added in quadrature to its own scatter at S/N {snrs[-1]} (the middle row), it takes from the noisy pixels all the "
-           "log g that an unbiased estimator can; what is left is the star-to-star error that S/N does not cure.", ""] if network else []),
+        f"The network is measured on {TEST_VIEWS} plain BOSS views of each of these stars per S/N. Where its scatter meets the "
+        f"bound added in quadrature to its own scatter at S/N {snrs[-1]} (the middle row), it takes from the noisy pixels all the "
+        "log g that an unbiased estimator can; what is left is the star-to-star error that S/N does not cure.",
+        "",
         f"Added in quadrature to the star-to-star error of the test stars above ({_f(limit['floor'])} dex at S/N {FIT_CHECK_SNR:g}), "
         f"the bound allows a headline scatter of {_f(limit['headline'])} dex on views with S/N log-uniform in {low_snr:g}–{high_snr:g} "
         f"(the test views' range); a headline of {_f(limit['target'], 2)} dex needs that star-to-star error at or below "
-        f"{_f(limit['floor_for_target'])} dex. The views above also lose coverage, carry reddening and LAMOST sampling, "
+        f"{_f(limit['floor_for_target'])} dex. Those test views also lose coverage, carry reddening and LAMOST sampling, "
         "which the bound leaves out; an estimator that leans on the training labels' distribution, as a network does, "
         "can do somewhat better than the bound at low S/N, so it is a yardstick rather than a hard limit.",
         "",
