@@ -159,15 +159,20 @@ def fit_by_part(predictor: Predictor, views: ViewMaker, split: dict[str, str], s
     is what the network learned of its training stars themselves (their labels' errors included) and does not
     carry over to new stars."""
     rng = np.random.default_rng([seed, 5050])
-    plain = Augmentation().clean(snr=FIT_CHECK_SNR)
     parts = {}
     for part in (TRAIN, VALIDATION, TEST):
         indices = [i for i, s in enumerate(views.stars) if split[s.spectrum_id] == part and s.library != LAMOST]
-        spectra = [views.view(i, plain, rng, f"fit-{part}") for i in indices]
-        labels = np.array([views.stars[i].labels for i in indices]).reshape(-1, len(LABELS))
-        predicted = predict(predictor, spectra, labels, [views.stars[i].spectrum_id for i in indices], draws=0)
-        parts[part] = {"stars": len(indices), "accuracy": accuracy(predicted, ("logTeff", "logg", "FeH"))}
+        parts[part] = {"stars": len(indices), "accuracy": plain_accuracy(predictor, views, indices, FIT_CHECK_SNR, rng, f"fit-{part}")}
     return parts
+
+
+def plain_accuracy(predictor: Predictor, views: ViewMaker, indices: list[int], snr: float, rng: np.random.Generator, tag: str) -> dict:
+    """Point-estimate accuracy of log Teff, log g and [Fe/H] on plain BOSS views (``Augmentation.clean``) of ``indices``."""
+    plain = Augmentation().clean(snr=snr)
+    spectra = [views.view(i, plain, rng, f"{tag}-{n}") for n, i in enumerate(indices)]
+    labels = np.array([views.stars[i].labels for i in indices]).reshape(-1, len(LABELS))
+    predicted = predict(predictor, spectra, labels, [views.stars[i].spectrum_id for i in indices], draws=0)
+    return accuracy(predicted, ("logTeff", "logg", "FeH"))
 
 
 def plain_by_snr(predictor: Predictor, views: ViewMaker, indices: list[int], seed: int) -> dict[str, float]:
@@ -175,14 +180,7 @@ def plain_by_snr(predictor: Predictor, views: ViewMaker, indices: list[int], see
     network under the conditions of the noise bound."""
     rng = np.random.default_rng([seed, 6060])
     repeated = [i for i in indices for _ in range(TEST_VIEWS)]
-    labels = np.array([views.stars[i].labels for i in repeated]).reshape(-1, len(LABELS))
-    scatter = {}
-    for snr in BOUND_SNR:
-        plain = Augmentation().clean(snr=snr)
-        spectra = [views.view(i, plain, rng, f"plain{snr:g}-{n}") for n, i in enumerate(repeated)]
-        predicted = predict(predictor, spectra, labels, [views.stars[i].spectrum_id for i in repeated], draws=0)
-        scatter[f"{snr:g}"] = accuracy(predicted, ("logg",))["logg"]["scatter"]
-    return scatter
+    return {f"{snr:g}": plain_accuracy(predictor, views, repeated, snr, rng, f"plain{snr:g}")["logg"]["scatter"] for snr in BOUND_SNR}
 
 
 def log_g_against_noise(predictor: Predictor, views: ViewMaker, training: list[int], test: list[int], floor: float, seed: int) -> dict:
