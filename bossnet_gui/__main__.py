@@ -1,4 +1,5 @@
-"""``bossnet-gui`` / ``python -m bossnet_gui``: the desktop app, or ``predict`` for headless runs."""
+"""``bossnet-gui`` / ``python -m bossnet_gui``: the desktop app, ``predict`` for headless runs, and
+``install-desktop`` / ``uninstall-desktop`` for the applications-menu launcher."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli import main as predict_main
 
         return predict_main(argv[1:])
+    if argv and argv[0] in ("install-desktop", "uninstall-desktop"):
+        from .desktop import main as desktop_main
+
+        return desktop_main(argv)
     from .gui.app import main as gui_main
 
     return gui_main(argv)

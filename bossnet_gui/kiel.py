@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .bundled import TRAINING_COVERAGE
 from .catalog.flags import DEFAULT_THRESHOLDS
 
 TEFF_SUN = 5772.0
@@ -26,8 +27,6 @@ LOGG_SUN = 4.438
 _L = dict(alpha=0.39704170, beta=8.52762600, gamma=0.00025546, delta=5.43288900, epsilon=5.56357900, zeta=0.78866060, eta=0.00586685)
 _R = dict(theta=1.71535900, iota=6.59778800, kappa=10.08855000, lam=1.01249500, mu=0.07490166, nu=0.01077422, xi=3.08223400, omicron=17.84778000, pi=0.00022582)
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
-TRAINING_COVERAGE = RESOURCES / "training_coverage.npz"  # the bundled model's training labels, written by training
 COUNT_KEYS = ("counts", "density", "hist", "histogram", "H")
 X_KEYS = ("logteff_edges", "log_teff_edges", "x_edges", "xedges", "teff_edges")
 Y_KEYS = ("logg_edges", "log_g_edges", "y_edges", "yedges")

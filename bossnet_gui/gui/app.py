@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from ..kiel import RESOURCES
-
-ICON = RESOURCES / "bossnet-gui.svg"
+from ..bundled import ICON
 USAGE = """usage: bossnet-gui [FILE_OR_FOLDER ...]
        bossnet-gui predict ...   (headless; see bossnet-gui predict --help)
+       bossnet-gui install-desktop | uninstall-desktop   (the applications-menu launcher)
 
 Opens the given spectra files, folders (searched recursively) or list files; with no arguments,
 the bundled demo set. Drag more files onto the window, or use File > Open."""

@@ -17,7 +17,8 @@ from ..model.predictor import OK
 from .catalog_model import CatalogModel
 from .colouring import DEFAULT_SCHEME, SCHEMES, ColourScheme
 from .fast_scatter import LutScatterPlotItem
-from ..kiel import TRAINING_COVERAGE, load_training_coverage
+from ..bundled import TRAINING_COVERAGE
+from ..kiel import load_training_coverage
 from .kiel_backdrop import backdrop_items, coverage_image
 from .select_viewbox import SelectingViewBox, points_inside
 

@@ -9,10 +9,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 from superqt.utils import WorkerBase
 
+from ..bundled import DEMO_DIR, TRAINING_COVERAGE
 from ..catalog.session import SessionStore
 from .catalog_model import CatalogModel, row_state
 from .catalog_table import CatalogTable
-from ..kiel import RESOURCES, TRAINING_COVERAGE
 from .kiel_plot import KielPlot
 from .export_actions import SCOPES, ExportActions
 from .message_bar import MessageBar
@@ -27,7 +27,6 @@ from .vetting_bar import VettingBar
 from .window_state import restore_window_state, save_window_state
 
 APP_NAME = "bossnet-gui"
-DEMO = RESOURCES / "demo"
 SPECTRUM_FILTER = "FITS spectra (*.fits *.fit *.fits.gz *.fit.gz *.fts);;All files (*)"
 
 
@@ -161,12 +160,12 @@ class MainWindow(QMainWindow):
         return added
 
     def open_demo(self) -> list[str]:
-        if not DEMO.is_dir() or not any(DEMO.iterdir()):
-            self.statusBar().showMessage(f"No demo set found ({DEMO} is missing): open spectra with File ▸ Open files or drop them here")
+        if not DEMO_DIR.is_dir() or not any(DEMO_DIR.iterdir()):
+            self.statusBar().showMessage(f"No demo set found ({DEMO_DIR} is missing): open spectra with File ▸ Open files or drop them here")
             self.loaded = "nothing loaded (no demo set)"
             self._update_title()
             return []
-        return self.open_paths([DEMO], description="demo set")
+        return self.open_paths([DEMO_DIR], description="demo set")
 
     def close_all(self) -> None:
         self.runner.cancel()

@@ -21,6 +21,7 @@ from typing import Any, Mapping
 import torch
 import yaml
 
+from ..bundled import WEIGHTS_DIR
 from ..errors import ModelLoadError
 from . import published
 from .network import BossNet, ModelArgs
@@ -56,13 +57,10 @@ class LoadedModel:
         return raw * std + mean
 
 
-REPOSITORY_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
-
-
 def weights_dir() -> Path:
-    """Where bundled models live: $BOSSNET_GUI_WEIGHTS, else the repository's ``weights/``."""
+    """Where bundled models live: $BOSSNET_GUI_WEIGHTS, else the weights installed with the package."""
     env = os.environ.get(WEIGHTS_ENV)
-    return Path(env) if env else REPOSITORY_WEIGHTS
+    return Path(env) if env else WEIGHTS_DIR
 
 
 def available_models() -> list[str]:

@@ -18,7 +18,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from ..bundled import DEMO_DIR, WEIGHTS_DIR
+from ..model.weights import DEFAULT_MODEL
 from . import REPO, SHARED_DATA
+
+SHIPPED_WEIGHTS = WEIGHTS_DIR / f"{DEFAULT_MODEL}.pt"
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,22 +46,22 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train, calibrate, measure and save the model")
     _data_arguments(train)
-    train.add_argument("--out", type=Path, default=REPO / "weights" / "bossnet-gui-boss-small.pt")
+    train.add_argument("--out", type=Path, default=SHIPPED_WEIGHTS)
     train.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the schedule's)")
     train.add_argument("--steps", type=int, default=None, help="steps per epoch (default: the schedule's)")
     evaluate = commands.add_parser("evaluate", help="held-out report for a bundled model")
     _data_arguments(evaluate)
-    evaluate.add_argument("--model", type=Path, default=REPO / "weights" / "bossnet-gui-boss-small.pt")
+    evaluate.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
     evaluate.add_argument("--report", type=Path, default=REPO / "docs" / "model")
     demo = commands.add_parser("demo", help="write the demo spectra")
     _data_arguments(demo)
-    demo.add_argument("--out", type=Path, default=REPO / "resources" / "demo")
+    demo.add_argument("--out", type=Path, default=DEMO_DIR)
     recalibrate = commands.add_parser("recalibrate", help="refit the OOD scorer of saved weights, re-measure, rewrite card and report")
     _data_arguments(recalibrate)
-    recalibrate.add_argument("--model", type=Path, default=REPO / "weights" / "bossnet-gui-boss-small.pt")
+    recalibrate.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
     recalibrate.add_argument("--report", type=Path, default=REPO / "docs" / "model")
     card = commands.add_parser("card", help="write the model card (README.md beside the weights)")
-    card.add_argument("--model", type=Path, default=REPO / "weights" / "bossnet-gui-boss-small.pt")
+    card.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
     return root
 
 

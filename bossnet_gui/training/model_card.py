@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..model.weights import DEFAULT_MODEL, REPOSITORY_WEIGHTS, LoadedModel
+from ..bundled import WEIGHTS_DIR
+from ..model.weights import DEFAULT_MODEL, LoadedModel
 from ..preprocess import GRID_SIZE
 from .report import NAMES, accuracy_table, fit_by_part_table, flag_rate_table, ood_table, range_table
 
@@ -166,14 +167,14 @@ def _missed_outliers(held_out: list[dict]) -> list[str]:
 
 
 def _is_default(weights_path: Path) -> bool:
-    return weights_path.resolve() == (REPOSITORY_WEIGHTS / f"{DEFAULT_MODEL}.pt").resolve()
+    return weights_path.resolve() == (WEIGHTS_DIR / f"{DEFAULT_MODEL}.pt").resolve()
 
 
 def card_path(weights_path: Path) -> Path:
     """``weights/README.md`` for the default weights; for any other file ``NAME.md`` beside it, so that
     training into a folder of one's own, or a second file into weights/, never overwrites that README."""
     if _is_default(weights_path):
-        return REPOSITORY_WEIGHTS / "README.md"
+        return WEIGHTS_DIR / "README.md"
     return weights_path.with_suffix(".md")
 
 

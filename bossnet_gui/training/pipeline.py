@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..kiel import TRAINING_COVERAGE
+from ..bundled import TRAINING_COVERAGE
 from ..model.predictor import Predictor
 from ..model.weights import LoadedModel, load_bundled, update_bundled, save_bundled, state_dict_hash
 from ..preprocess import GRID_SIZE

@@ -62,7 +62,7 @@ def test_main_opens_the_files_given(qtbot, tmp_path, monkeypatch):
 
 def test_no_arguments_predicts_the_shipped_demo_set_with_the_bundled_model(qtbot, tmp_path, monkeypatch):
     monkeypatch.delenv(WEIGHTS_ENV, raising=False)
-    demo_files = sorted(main_window.DEMO.glob("*.fits"))
+    demo_files = sorted(main_window.DEMO_DIR.glob("*.fits"))
     assert demo_files, "the demo set ships in resources/demo"
     seen = run_app([], len(demo_files), tmp_path, monkeypatch)
     assert seen["model"] == DEFAULT_MODEL and "demo set" in seen["title"]
@@ -70,7 +70,7 @@ def test_no_arguments_predicts_the_shipped_demo_set_with_the_bundled_model(qtbot
 
 
 def test_demo_set_opens_when_present_and_is_reported_when_missing(make_window, qtbot, tmp_path, monkeypatch):
-    monkeypatch.setattr(main_window, "DEMO", tmp_path / "no-demo")
+    monkeypatch.setattr(main_window, "DEMO_DIR", tmp_path / "no-demo")
     window = make_window()
     assert window.open_demo() == []
     assert "no demo set" in window.windowTitle() and "demo" in window.statusBar().currentMessage()
@@ -78,7 +78,7 @@ def test_demo_set_opens_when_present_and_is_reported_when_missing(make_window, q
     demo.mkdir()
     for path in lamost_files(2):
         (demo / path.name).symlink_to(path)
-    monkeypatch.setattr(main_window, "DEMO", demo)
+    monkeypatch.setattr(main_window, "DEMO_DIR", demo)
     wait_for_run(qtbot, window, window.open_demo)
     assert "demo set" in window.windowTitle() and len(window.catalog) == 2
 

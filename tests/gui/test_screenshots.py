@@ -13,7 +13,7 @@ import pandas as pd
 
 from bossnet_gui.errors import ModelLoadError
 from bossnet_gui.gui.catalog_model import CatalogModel
-from bossnet_gui.kiel import TRAINING_COVERAGE
+from bossnet_gui.bundled import TRAINING_COVERAGE
 from bossnet_gui.gui.kiel_plot import KielPlot
 from bossnet_gui.gui.main_window import DEMO
 from bossnet_gui.model import resolve_model
