@@ -5,8 +5,9 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
-from bossnet_gui.catalog.session import SessionStore
+from bossnet_gui.catalog.session import SessionStore, default_store_path
 from bossnet_gui.catalog.table import frame_from_batch
 from bossnet_gui.model import Predictor
 
@@ -78,3 +79,36 @@ def test_store_is_plain_sqlite(tmp_path):
     store.set_vetting("/d/x.fits", "1", user_flag="binary")
     rows = sqlite3.connect(tmp_path / "s.sqlite").execute("SELECT user_flag FROM vetting").fetchall()
     assert rows == [("binary",)]
+
+
+def test_the_default_store_lives_in_the_apps_own_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert default_store_path() == tmp_path / "bossnet-gui" / "session.sqlite"
+
+
+def test_an_earlier_versions_store_is_moved_over_with_its_vetting(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    doubled = tmp_path / "bossnet-gui" / "bossnet-gui" / "session.sqlite"  # Qt's AppDataLocation: organisation/app
+    doubled.parent.mkdir(parents=True)
+    old = SessionStore(doubled)
+    old.set_vetting("/d/x.fits", "1", user_flag="white dwarf", note="DA")
+    old.close()
+    store = SessionStore()
+    assert store.path == tmp_path / "bossnet-gui" / "session.sqlite" and not doubled.exists()
+    assert store.vetting([("/d/x.fits", "1")]) == {("/d/x.fits", "1"): ("white dwarf", "DA")}
+    store.close()
+    doubled.parent.mkdir(exist_ok=True)
+    SessionStore(doubled).close()  # a newer store is never replaced by an old one
+    assert SessionStore().vetting([("/d/x.fits", "1")])
+
+
+def test_a_failed_write_rolls_back_and_later_writes_still_land(tmp_path):
+    store = SessionStore(tmp_path / "s.sqlite")
+    frame = pd.DataFrame({"source": ["/d/a.fits", "/d/b.fits"], "hdu": ["1", "1"], "model_hash": ["h", None], "status": ["ok", "ok"]})
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_results(frame, draws=0, seed=0)  # the second row breaks NOT NULL after the first was written
+    assert store.cached_results(["/d/a.fits"], "h", 0, 0).empty  # nothing half-written
+    store.set_vetting("/d/a.fits", "1", user_flag="bad")
+    store.close()
+    assert SessionStore(tmp_path / "s.sqlite").vetting([("/d/a.fits", "1")]) == {("/d/a.fits", "1"): ("bad", "")}

@@ -15,12 +15,15 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
+import platformdirs
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vetting (
@@ -32,9 +35,41 @@ CREATE TABLE IF NOT EXISTS results (
 """
 
 
+APP_NAME = "bossnet-gui"
+STORE_NAME = "session.sqlite"
+
+
+def app_data_dir() -> Path:
+    """The app's per-user data folder: ``$XDG_DATA_HOME/bossnet-gui`` on Linux (default
+    ``~/.local/share``), ``~/Library/Application Support/bossnet-gui`` on macOS, ``%LOCALAPPDATA%``'s on Windows."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
 def default_store_path() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "bossnet-gui" / "session.sqlite"
+    return app_data_dir() / STORE_NAME
+
+
+def legacy_store_paths() -> list[Path]:
+    """Where earlier versions kept the store (Qt's AppDataLocation: organisation and app name, both ours)."""
+    paths = [app_data_dir() / APP_NAME / STORE_NAME]
+    if sys.platform == "win32":
+        paths.append(Path(platformdirs.user_data_dir(APP_NAME, APP_NAME, roaming=True)) / STORE_NAME)
+    return paths
+
+
+def adopt_legacy_store(target: Path) -> Path | None:
+    """Move an earlier version's store (with its WAL files) to ``target`` when none is there yet."""
+    if target.exists():
+        return None
+    for legacy in legacy_store_paths():
+        if legacy.is_file() and legacy != target:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            for suffix in ("-wal", "-shm", ""):
+                old = Path(str(legacy) + suffix)
+                if old.exists():
+                    os.replace(old, str(target) + suffix)
+            return legacy
+    return None
 
 
 def _key(source: str) -> str:
@@ -54,11 +89,21 @@ def _json_value(value):
 
 
 class SessionStore:
+    """The store at ``path``, or at the user's default one (taking over an earlier version's store)."""
+
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_store_path()
         self.warning = ""
+        if path is None:
+            self._adopt_legacy()
         self._lock = threading.Lock()  # one connection, used from the GUI and worker threads
         self._db = self._open()
+
+    def _adopt_legacy(self) -> None:
+        try:
+            adopt_legacy_store(self.path)
+        except OSError as exc:
+            self.warning = f"could not move the earlier session file to {self.path} ({exc.strerror or exc}); it was left where it was"
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -99,27 +144,40 @@ class SessionStore:
         with self._lock:
             self._db.close()
 
+    @contextmanager
+    def _transaction(self):
+        """Hold the lock for one transaction; commit it, or roll it back if anything fails."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     # -- vetting ------------------------------------------------------------------------------
 
     def set_vetting(self, source: str, hdu: str, user_flag: str | None = None, note: str | None = None) -> None:
         """Record a verdict and/or note at once (committed before returning)."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         key = (_key(source), hdu)
-        with self._lock:
-            old = self._db.execute("SELECT user_flag, note FROM vetting WHERE source=? AND hdu=?", key).fetchone() or ("", "")
+        with self._transaction() as db:
+            old = db.execute("SELECT user_flag, note FROM vetting WHERE source=? AND hdu=?", key).fetchone() or ("", "")
             values = (user_flag if user_flag is not None else old[0], note if note is not None else old[1])
-            self._db.execute(
+            db.execute(
                 "INSERT OR REPLACE INTO vetting (source, hdu, user_flag, note, updated) VALUES (?, ?, ?, ?, ?)", (*key, *values, now)
             )
 
     def vetting(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
         """(user_flag, note) for those of ``keys`` that have any, keyed as given."""
+        resolved = [((source, hdu), (_key(source), hdu)) for source, hdu in keys]  # file-system calls outside the lock
         out = {}
         with self._lock:
-            for source, hdu in keys:
-                row = self._db.execute("SELECT user_flag, note FROM vetting WHERE source=? AND hdu=?", (_key(source), hdu)).fetchone()
+            for given, key in resolved:
+                row = self._db.execute("SELECT user_flag, note FROM vetting WHERE source=? AND hdu=?", key).fetchone()
                 if row and (row[0] or row[1]):
-                    out[(source, hdu)] = row
+                    out[given] = row
         return out
 
     # -- results ------------------------------------------------------------------------------
@@ -130,24 +188,22 @@ class SessionStore:
             size, mtime = _stat(record["source"])
             row = json.dumps({k: _json_value(v) for k, v in record.items() if k not in ("user_flag", "note")})
             rows.append((_key(record["source"]), record["hdu"], record["model_hash"], draws, seed, size, mtime, row))
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._db.execute("COMMIT")
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def cached_results(self, sources: Iterable[str], model_hash: str, draws: int, seed: int) -> pd.DataFrame:
         """Stored rows for files unchanged since they were predicted with this model and settings."""
+        files = [(source, _key(source), _stat(source)) for source in sources]  # file-system calls outside the lock
         records = []
-        with self._lock:
-            for source in sources:
-                size, mtime = _stat(source)
+        for source, key, stat in files:
+            with self._lock:
                 found = self._db.execute(
                     "SELECT row, file_size, file_mtime FROM results WHERE source=? AND model_hash=? AND draws=? AND seed=?",
-                    (_key(source), model_hash, draws, seed),
+                    (key, model_hash, draws, seed),
                 ).fetchall()
-                for row, stored_size, stored_mtime in found:
-                    if (stored_size, stored_mtime) == (size, mtime):
-                        record = json.loads(row)
-                        record["source"] = source
-                        records.append(record)
+            for row, stored_size, stored_mtime in found:
+                if (stored_size, stored_mtime) == stat:
+                    record = json.loads(row)
+                    record["source"] = source
+                    records.append(record)
         return pd.DataFrame.from_records(records)

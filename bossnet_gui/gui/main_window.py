@@ -19,7 +19,7 @@ from .message_bar import MessageBar
 from .prediction_runner import PredictionRunner
 from .progress_panel import ProgressPanel
 from .results_panel import ResultsPanel
-from .settings import AppSettings, default_store_path
+from .settings import AppSettings
 from .settings_dialog import SettingsDialog
 from .spectrum_plot import SpectrumPlot
 from .vetting_actions import VettingActions
@@ -34,7 +34,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings | None = None, store: SessionStore | None = None, coverage_path: Path = TRAINING_COVERAGE):
         super().__init__()
         self.settings = settings or AppSettings()
-        self.store = store if store is not None else SessionStore(default_store_path())
+        self.store = store if store is not None else SessionStore()
         self.catalog = CatalogModel(self.store, self)
         self.runner = PredictionRunner(self.catalog, self.settings.run_settings(), self)
         self.table = CatalogTable(self.catalog)

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+from PySide6.QtCore import QByteArray, QSettings
 
 from .prediction_runner import RunSettings
 
 MAX_RECENT = 10
-
-
-def default_store_path() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-    return Path(base or Path.home() / ".local" / "share" / "bossnet-gui") / "session.sqlite"
 
 
 class AppSettings:
