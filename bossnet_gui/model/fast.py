@@ -11,17 +11,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_weights
 
 from .network import CHANNELS_LAST, BossNet
 
 
 def _fold(conv: nn.Conv1d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
     """Weights and bias of one conv2d (height 1) equal to ``bn(conv(x))`` in eval mode."""
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    weight = conv.weight * scale[:, None, None]
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-    bias = (bias - bn.running_mean) * scale + bn.bias
-    return weight[:, :, None, :].contiguous(memory_format=CHANNELS_LAST), bias.contiguous()
+    weight, bias = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias)
+    return weight.detach()[:, :, None, :].contiguous(memory_format=CHANNELS_LAST), bias.detach().contiguous()
 
 
 class _FoldedConv(nn.Module):
