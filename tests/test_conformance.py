@@ -26,9 +26,9 @@ def test_preprocessing_matches_release_arrays(reference):
     ref = np.load(reference / "tiny_boss_reference.npz")
     np.testing.assert_array_equal(boss_grid().astype(np.float32), ref["grid"])
     resampler = Resampler(ref["wavelength"], np.isnan(ref["flux"]), boss_grid())
-    interpolated = resampler.apply(ref["flux"]).to(torch.float32)
-    _assert_close(interpolated.numpy(), ref["interpolated"])
-    _assert_close(log_scale(interpolated).numpy(), ref["log_scaled"])
+    interpolated = resampler.apply(ref["flux"]).astype(np.float32)
+    _assert_close(interpolated, ref["interpolated"])
+    _assert_close(log_scale(interpolated), ref["log_scaled"])
 
 
 def test_prediction_from_release_arrays(reference):

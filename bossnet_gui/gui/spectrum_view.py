@@ -47,12 +47,12 @@ def spectrum_view(spectrum: Spectrum) -> SpectrumView:
     batch = NativeBatch.from_spectra([spectrum])
     grid = boss_grid()
     resampler = Resampler(batch.wavelength, np.isnan(batch.flux), grid)
-    resampled = resampler.apply(batch.flux).float()
+    resampled = resampler.apply(batch.flux).astype(np.float32)
     return SpectrumView(
         **native,
         grid=grid,
-        grid_flux=resampled[0].numpy().astype(float),
-        network_input=log_scale(resampled)[0].numpy().astype(float),
+        grid_flux=resampled[0].astype(float),
+        network_input=log_scale(resampled)[0].astype(float),
         outside=resampler.outside[0],
     )
 

@@ -117,19 +117,21 @@ class Predictor:
         native = NativeBatch.from_spectra(spectra)
         noise = self._noise(spectra, native.error, draws, seed) if draws else None
         if self.model.domain == APOGEE:
-            flux = torch.from_numpy(np.nan_to_num(native.flux, nan=0.0, posinf=0.0, neginf=0.0))
-            coverage = (flux != 0).float()
+            flux = np.nan_to_num(native.flux, nan=0.0, posinf=0.0, neginf=0.0)
+            coverage = (flux != 0).astype(np.float32)
             point = log_scale(flux)
             noisy = log_scale(flux + noise) if noise is not None else None
-            fraction = 1.0 - coverage.mean(1).numpy()
+            fraction = 1.0 - coverage.mean(1)
         else:
             resampler = Resampler(native.wavelength, np.isnan(native.flux), self.grid)
-            resampled = resampler.apply(native.flux).to(torch.float32)
+            resampled = resampler.apply(native.flux).astype(np.float32)
             point = log_scale(resampled)
-            noisy = log_scale((resampled + resampler.apply(noise)).to(torch.float32)) if noise is not None else None
-            coverage = (resampler.apply(native.usable) * torch.from_numpy(~resampler.outside)).float()
+            noisy = log_scale(resampled + resampler.apply(noise)) if noise is not None else None
+            coverage = (resampler.apply(native.usable) * ~resampler.outside).astype(np.float32)
             fraction = resampler.extrapolated_fraction
-        return self._channels(point[None], coverage), (self._channels(noisy, coverage) if noisy is not None else None), fraction
+        coverage = torch.from_numpy(coverage)
+        point_input = self._channels(torch.from_numpy(point)[None], coverage)
+        return point_input, (self._channels(torch.from_numpy(noisy), coverage) if noisy is not None else None), fraction
 
     def _channels(self, flux: torch.Tensor, coverage: torch.Tensor) -> torch.Tensor:
         """(..., B, L) flux to (..., B, C, L), adding the coverage channel when the network takes one."""
@@ -138,14 +140,13 @@ class Predictor:
         return torch.stack([flux, coverage.expand_as(flux)], dim=-2)
 
     @staticmethod
-    def _noise(spectra: Sequence[Spectrum], error: np.ndarray, draws: int, seed: int) -> torch.Tensor:
+    def _noise(spectra: Sequence[Spectrum], error: np.ndarray, draws: int, seed: int) -> np.ndarray:
         """error * N(0, 1) on native pixels, (draws, B, N); zero where the error is not finite."""
         normal = np.zeros((draws, *error.shape), dtype=np.float32)
         for i, spectrum in enumerate(spectra):
             rng = np.random.default_rng(noise_seed(seed, spectrum))
             normal[:, i, : spectrum.n_pixels] = rng.standard_normal((draws, spectrum.n_pixels), dtype=np.float32)
-        noise = normal * np.nan_to_num(error, nan=0.0, posinf=0.0, neginf=0.0)
-        return torch.from_numpy(noise)
+        return normal * np.nan_to_num(error, nan=0.0, posinf=0.0, neginf=0.0)
 
     # -- network ------------------------------------------------------------------------------
 
