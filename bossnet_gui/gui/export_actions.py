@@ -1,5 +1,5 @@
 """ExportActions: the catalog (all, filtered or selected rows) to FITS/ECSV/CSV/VOTable in a worker,
-the plots to PNG/SVG, and the table to TOPCAT over SAMP."""
+the plots to PNG/SVG, and the table and current spectrum to TOPCAT over SAMP (``samp.SampLink``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from superqt.utils import create_worker
 from .catalog_model import CatalogModel
 from .plot_export import export_plot
 from .prediction_runner import PredictionRunner
-from .workers import broadcast_table, export_catalog, export_meta
+from .samp import SampLink
+from .workers import export_catalog, export_meta
 
 CATALOG_FILTER = "FITS table (*.fits);;ECSV (*.ecsv);;CSV (*.csv);;VOTable (*.vot *.xml)"
 PLOT_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
@@ -29,6 +30,8 @@ class ExportActions(QObject):
         self.worker = None
         self.busy = QProgressBar(maximumWidth=120, textVisible=False, visible=False)  # for the status bar
         self.busy.setRange(0, 0)  # writing is one call: an activity indicator, not a percentage
+        self.samp = SampLink(catalog, self._meta, self)
+        self.samp.message.connect(lambda text: self._status(text, 10000))
 
     def rows_for(self, scope: str) -> pd.DataFrame:
         frame = self.catalog.frame
@@ -54,10 +57,11 @@ class ExportActions(QObject):
         return export_plot(plot_item, path)
 
     def broadcast(self):
-        """Send the filtered table to SAMP clients (TOPCAT); says so when no hub runs."""
-        return create_worker(
-            broadcast_table, self.rows_for("filtered").reset_index(drop=True), self._meta(), _connect={"returned": self._on_broadcast, "errored": self._on_failed}
-        )
+        """Send the filtered table and the current star's spectrum to SAMP clients (TOPCAT); says so when no hub runs."""
+        return self.samp.send()
+
+    def shut_down(self) -> None:
+        self.samp.shut_down()
 
     # -- dialogs ------------------------------------------------------------------------------
 
@@ -79,9 +83,6 @@ class ExportActions(QObject):
 
     def _on_exported(self, path: Path) -> None:
         self._status(f"Catalog written to {path}", 10000)
-
-    def _on_broadcast(self, text: str) -> None:
-        self._status(text, 10000)
 
     def _on_failed(self, error: Exception) -> None:
         self._notify(f"Export failed: {error}")

@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
             self._add(export, f"{scope.capitalize()} rows…", lambda _checked=False, s=scope: self.exports.ask_catalog(s))
         self._add(file, "Export &Kiel diagram…", lambda: self.exports.ask_plot(self.kiel.plot_item, "kiel"))
         self._add(file, "Export &spectrum plot…", lambda: self.exports.ask_plot(self.spectrum.plot_item, "spectrum"))
-        self._add(file, "Send table to TOPCAT (SAMP)", lambda: self.exports.broadcast())
+        self._add(file, "Send table and spectrum to TOPCAT (SAMP)", lambda: self.exports.broadcast())
         file.addSeparator()
         self._add(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         run = self.menuBar().addMenu("&Run")
@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.save_state()
         self.runner.shut_down()
+        self.exports.shut_down()
         try:
             WorkerBase.await_workers(msecs=30_000)
         except RuntimeError as exc:  # a batch still running; the process exits anyway

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
-import warnings
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -111,40 +109,6 @@ def export_catalog(frame: pd.DataFrame, path: str | Path, meta: dict) -> Path:
 
 def export_meta(model: LoadedModel | None, draws: int, seed: int) -> dict:
     return provenance(model.name if model else "", model.content_hash if model else "", draws, seed)
-
-
-def broadcast_table(frame: pd.DataFrame, meta: dict, name: str = "bossnet-gui catalog", timeout: float = 5.0) -> str:
-    """Send the catalog to every SAMP client (TOPCAT, Aladin...) through a running hub.
-
-    Returns what happened, in words; never raises (no hub, no astropy.samp, a refused call).
-    """
-    try:
-        from pyvo.samp import SAMPIntegratedClient  # astropy.samp's successor
-    except ImportError:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # astropy 8 deprecates astropy.samp in favour of pyvo.samp
-                from astropy.samp import SAMPIntegratedClient
-        except Exception as exc:
-            return f"SAMP is not available ({exc})"
-    folder = Path(tempfile.mkdtemp(prefix="bossnet-gui-samp-"))
-    path = write_catalog(frame, folder / "catalog.vot", meta)
-    client = SAMPIntegratedClient(name="bossnet-gui", description="BOSS Net stellar parameters")
-    try:
-        client.connect()
-    except Exception as exc:
-        return f"no SAMP hub is running (start TOPCAT first): {exc}"
-    try:
-        message = {"samp.mtype": "table.load.votable", "samp.params": {"url": path.as_uri(), "name": name}}
-        recipients = client.notify_all(message)
-        return f"sent {len(frame)} rows to {len(recipients)} SAMP client(s)"
-    except Exception as exc:
-        return f"SAMP broadcast failed: {exc}"
-    finally:
-        try:
-            client.disconnect()
-        except Exception:
-            pass
 
 
 @dataclass

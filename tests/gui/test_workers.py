@@ -7,7 +7,7 @@ import math
 import pytest
 
 from bossnet_gui.catalog.session import SessionStore
-from bossnet_gui.gui.workers import NO_MODEL, Throughput, batch_sizes, broadcast_table, expand_paths, predict_files
+from bossnet_gui.gui.workers import NO_MODEL, Throughput, batch_sizes, expand_paths, predict_files
 from bossnet_gui.model.predictor import OK
 from tests.gui.conftest import lamost_files
 
@@ -65,12 +65,3 @@ def test_throughput_rate_and_time_left():
     t.add(10, now=2.0)
     assert t.rate(2.0) == pytest.approx(5.0) and t.seconds_left(2.0) == pytest.approx(18.0)
     assert t.first_done == pytest.approx(2.0)
-
-
-def test_samp_without_a_hub_reports_and_never_raises(tmp_path, monkeypatch):
-    import pandas as pd
-
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.delenv("SAMP_HUB", raising=False)
-    message = broadcast_table(pd.DataFrame({"source": ["a"], "Teff": [5000.0]}), {})
-    assert "hub" in message.lower() or "samp" in message.lower()
