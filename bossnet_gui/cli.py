@@ -15,7 +15,6 @@ from .catalog.table import all_columns
 from .engine import predict_frames
 from .errors import ModelLoadError
 from .io.scan import find_spectrum_files, iter_spectra
-from .model import Predictor, resolve_model
 
 DESCRIPTION = """Predict Teff, log g, [Fe/H] (and RV) with BOSS Net for every spectrum in PATH...
 
@@ -114,6 +113,8 @@ def _load_done(output: Path, journal: Path) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .model import Predictor, resolve_model  # torch loads only once there is work to do: --help stays instant
+
     output = Path(args.output)
     try:
         catalog_format(output)

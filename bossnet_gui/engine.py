@@ -8,14 +8,16 @@ first model, which reports why it cannot predict it. Rows come back in input ord
 from __future__ import annotations
 
 from itertools import islice
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import pandas as pd
 
 from .catalog.table import frame_from_batch
 from .errors import SpectrumReadError
-from .model import Predictor
 from .spectrum import Spectrum
+
+if TYPE_CHECKING:
+    from .model import Predictor
 
 
 def _domain(item: Spectrum | SpectrumReadError) -> str | None:

@@ -8,15 +8,18 @@ provenance, quality flags and the person's vetting (``user_flag``, ``note``).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..model.predictor import OK, BatchResult
-from ..model.weights import LoadedModel
 from ..preprocess import GRID_START, GRID_STOP
+from ..results import OK, BatchResult
 from ..spectrum import OPTICAL, Spectrum
 from .flags import FLAGS, Thresholds, compute_flags
+
+if TYPE_CHECKING:
+    from ..model.weights import LoadedModel
 
 KEY = ["source", "hdu"]
 IDENTITY = ["status", "id", "ra", "dec", "snr", "instrument", "survey", "file_format"]
@@ -81,7 +84,7 @@ def bad_flux_fraction(spectrum: Spectrum) -> float:
 
 def _identity(spectrum: Spectrum | None) -> dict:
     if spectrum is None:
-        return {"id": "", "ra": math.nan, "dec": math.nan, "snr": math.nan, "instrument": "", "survey": "", "file_format": "", "bad_flux_fraction": math.nan}
+        return {"id": "", "ra": math.nan, "dec": math.nan, "snr": math.nan, "instrument": "", "survey": "", "file_format": "", "bad_flux_fraction": math.nan, "truncated_file": False}
     meta = spectrum.meta
     return {
         "id": meta.object_id,
@@ -92,6 +95,7 @@ def _identity(spectrum: Spectrum | None) -> dict:
         "survey": meta.survey,
         "file_format": meta.file_format,
         "bad_flux_fraction": bad_flux_fraction(spectrum),
+        "truncated_file": "truncated" in meta.extra,  # for its flag only: not a catalog column
     }
 
 

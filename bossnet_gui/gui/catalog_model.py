@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal
 
 from ..catalog.session import SessionStore
 from ..catalog.table import USER_FLAGS
-from ..model.predictor import OK
+from ..results import OK
 from ..spectrum import Spectrum
 from .column_store import COLUMNS, ColumnStore, as_arrays, conform
 from .spectrum_cache import SpectrumCache

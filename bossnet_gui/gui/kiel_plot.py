@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from ..model.predictor import OK
+from ..results import OK
 from .catalog_model import CatalogModel
 from .colouring import DEFAULT_SCHEME, SCHEMES, ColourScheme
 from .fast_scatter import LutScatterPlotItem

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from ..catalog.flags import describe
-from ..model.predictor import OK
+from ..results import OK
 from ..spectrum import Spectrum
 from .catalog_model import CatalogModel, row_state
 
