@@ -12,13 +12,15 @@ arrays changed in place); ``frame`` is the catalog DataFrame, built when asked.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..catalog.session import SessionStore
 from ..catalog.table import USER_FLAGS
@@ -28,6 +30,7 @@ from .column_store import COLUMNS, ColumnStore, as_arrays, conform
 from .spectrum_cache import SpectrumCache
 
 QUEUED = "queued"
+SAVE_RETRY_MS = 3000  # a verdict or note the store refused is written again after this pause
 CANCELLED = "cancelled before prediction"
 NOT_PREDICTED = ("not predicted", "cancelled")  # statuses that say why no prediction was tried (not a failure)
 __all__ = ["CANCELLED", "COLUMNS", "QUEUED", "CatalogModel", "RowFilter", "conform", "queued_rows", "row_state"]
@@ -44,6 +47,21 @@ def row_state(status: str) -> str:
 
 def queued_rows(sources: Sequence[str]) -> pd.DataFrame:
     return conform(pd.DataFrame({"source": list(sources), "hdu": "", "status": QUEUED}))
+
+
+class VettingEdit(QUndoCommand):
+    """One person's change of a star's verdict and note; undo and redo are saved like the edit itself."""
+
+    def __init__(self, catalog: "CatalogModel", row: int, before: tuple[str, str], after: tuple[str, str]):
+        what = "note" if before[0] == after[0] else f"verdict '{after[0] or 'none'}'"
+        super().__init__(f"{what} of {catalog.value(row, 'id') or Path(catalog.key(row)[0]).name}")
+        self.catalog, self.row, self.before, self.after = catalog, row, before, after
+
+    def redo(self) -> None:
+        self.catalog._write_vetting(self.row, *self.after)
+
+    def undo(self) -> None:
+        self.catalog._write_vetting(self.row, *self.before)
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,10 @@ class CatalogModel(QObject):
         self._keyed: dict[tuple[str, str], int] = {}  # (file, hdu) -> row with a result
         self.spectra = SpectrumCache(self)
         self.spectra.loaded.connect(self._on_spectrum_loaded)
+        self.history = QUndoStack(self)  # the vetting edits, for undo and redo
+        self.unsaved: set[int] = set()  # rows whose verdict or note the store has not taken yet
+        self._save_retry = QTimer(self, singleShot=True, interval=SAVE_RETRY_MS)
+        self._save_retry.timeout.connect(self.save_unsaved)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -170,6 +192,11 @@ class CatalogModel(QObject):
             self.rowsChanged.emit(rows)
 
     def clear(self) -> None:
+        self.save_unsaved()
+        if self.unsaved:
+            self.message.emit(f"{len(self.unsaved)} verdict(s) or note(s) the session file refused were closed unsaved")
+        self.history.clear()
+        self.unsaved.clear()
         self.cells.clear()
         self._queued.clear()
         self._keyed.clear()
@@ -255,20 +282,46 @@ class CatalogModel(QObject):
     # -- vetting ------------------------------------------------------------------------------
 
     def set_vetting(self, row: int, user_flag: str | None = None, note: str | None = None) -> None:
-        """A person's verdict and/or note for one row: into the catalog and the session store at once."""
+        """A person's verdict and/or note for one row: into the catalog and the session store at once, undoably."""
         if not 0 <= row < len(self):
             return
         if user_flag is not None and user_flag not in USER_FLAGS:
             raise ValueError(f"unknown user flag {user_flag!r}; one of {USER_FLAGS}")
-        if user_flag is not None:
-            self.cells.set(row, "user_flag", user_flag)
-        if note is not None:
-            self.cells.set(row, "note", note)
-        if self.store is not None:
-            source, hdu = self.key(row)
-            self.store.set_vetting(source, hdu, user_flag=user_flag, note=note)
+        before = (str(self.value(row, "user_flag")), str(self.value(row, "note")))
+        after = (before[0] if user_flag is None else user_flag, before[1] if note is None else note)
+        if after != before:
+            self.history.push(VettingEdit(self, row, before, after))
+
+    def _write_vetting(self, row: int, user_flag: str, note: str) -> None:
+        self.cells.set(row, "user_flag", user_flag)
+        self.cells.set(row, "note", note)
+        self._save_vetting(row)
         self._update_visible()
         self.rowsChanged.emit(np.array([row]))
+
+    def _save_vetting(self, row: int) -> bool:
+        """Write one row's verdict and note to the store; a refusal is said, and retried until it lands."""
+        if self.store is None:
+            return True
+        source, hdu = self.key(row)
+        try:
+            self.store.set_vetting(source, hdu, user_flag=str(self.value(row, "user_flag")), note=str(self.value(row, "note")))
+        except (sqlite3.Error, OSError) as exc:
+            if row not in self.unsaved:
+                self.message.emit(f"could not save the verdict and note of {Path(source).name} ({exc}); kept here, saving again shortly")
+            self.unsaved.add(row)
+            self._save_retry.start()
+            return False
+        self.unsaved.discard(row)
+        return True
+
+    def save_unsaved(self) -> None:
+        """Try again to store the rows the store refused (on a timer, and before the rows go away)."""
+        pending = sorted(self.unsaved)
+        saved = [row for row in pending if row < len(self) and self._save_vetting(row)]
+        if saved:
+            self.message.emit(f"saved the verdicts and notes of {len(saved)} star(s) that could not be saved before")
+            self.rowsChanged.emit(np.array(saved))
 
     # -- spectra ------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from .vetting_bar import VettingBar
 from .window_state import restore_window_state, save_window_state
 
 APP_NAME = "bossnet-gui"
+LOADING_MODEL = "Loading model…"
 SPECTRUM_FILTER = "FITS spectra (*.fits *.fit *.fits.gz *.fit.gz *.fts);;All files (*)"
 
 
@@ -140,7 +141,7 @@ class MainWindow(QMainWindow):
     def start(self, paths=None, load_model: bool = True) -> None:
         """Load the configured model, then open ``paths`` (or the demo set when none are given)."""
         if load_model:
-            self.runner.load_model(self.settings.model_spec or None)
+            self._load_model(self.settings.model_spec)
         if paths:
             self.open_paths(paths)
         else:
@@ -168,6 +169,7 @@ class MainWindow(QMainWindow):
         return self.open_paths([DEMO_DIR], description="demo set")
 
     def close_all(self) -> None:
+        self.vetting.save_note()
         self.runner.cancel()
         self.catalog.clear()
         self.loaded = "nothing loaded"
@@ -220,13 +222,25 @@ class MainWindow(QMainWindow):
             predicted = int(self.catalog.predicted().sum())
             self.statusBar().showMessage(f"{predicted:,} of {len(self.catalog):,} spectra predicted", 10000)
 
+    def _load_model(self, spec: str) -> None:
+        """Load in a worker (the first load imports torch, seconds); the window stays usable meanwhile."""
+        self.model_label.setText("Model: loading…")
+        self.statusBar().showMessage(LOADING_MODEL)
+        self.runner.load_model(spec or None)
+
+    def _clear_loading_message(self) -> None:
+        if self.statusBar().currentMessage() == LOADING_MODEL:
+            self.statusBar().clearMessage()
+
     def _on_model_changed(self, model) -> None:
+        self._clear_loading_message()
         if model is not None:
             self.model_label.setText(f"Model: {model.name} ({model.domain})")
             self.model_label.setToolTip(f"{model.source}\nSHA-256 {model.content_hash}")
         self._update_title()
 
     def _on_model_failed(self, message: str) -> None:
+        self._clear_loading_message()
         if self.runner.model is not None:
             self._on_model_changed(self.runner.model)
             self.messages.notify(f"Could not load that model: {message}")
@@ -260,8 +274,7 @@ class MainWindow(QMainWindow):
         self.settings.set_run_settings(run)
         if model_spec != self.settings.model_spec:
             self.settings.model_spec = model_spec
-            self.model_label.setText("Model: loading…")
-            self.runner.load_model(model_spec or None)
+            self._load_model(model_spec)
         self.statusBar().showMessage("Settings apply to the next run (Run ▸ Predict again to redo loaded files)", 8000)
 
     def _on_load_published(self) -> None:
@@ -281,6 +294,8 @@ class MainWindow(QMainWindow):
         save_window_state(self, self.settings)
 
     def closeEvent(self, event) -> None:
+        self.vetting.save_note()
+        self.catalog.save_unsaved()
         self.save_state()
         self.runner.shut_down()
         self.exports.shut_down()

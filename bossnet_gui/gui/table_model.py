@@ -134,7 +134,9 @@ class CatalogTableModel(QAbstractTableModel):
         name = self.columns[index.column()]
         value = self.catalog.value
         if role == Qt.ItemDataRole.DisplayRole:
-            return row_state(value(row, "status")) if name == STATE else format_value(name, value(row, name))
+            if name == STATE:
+                return row_state(value(row, "status")) + (" · unsaved" if row in self.catalog.unsaved else "")
+            return format_value(name, value(row, name))
         if role == Qt.ItemDataRole.ForegroundRole:
             state = row_state(value(row, "status"))
             return FAILED_COLOUR if state == "failed" else None if state == "predicted" else QUEUED_COLOUR

@@ -24,12 +24,15 @@ class VettingActions(QObject):
         self.next_flagged = self._action("Next flagged star", ("F",), lambda: table.step(+1, flagged_only=True))
         self.previous_flagged = self._action("Previous flagged star", ("Shift+F",), lambda: table.step(-1, flagged_only=True))
         self.edit_note = self._action("Edit note", ("E",), self._on_edit_note)
+        self.undo = self._history_action(catalog.history.createUndoAction(self, "Undo"), ("Ctrl+Z",))
+        self.redo = self._history_action(catalog.history.createRedoAction(self, "Redo"), ("Ctrl+Shift+Z", "Ctrl+Y"))
         self.verdicts = [
             self._action(f"Mark {flag}" if flag else "Clear verdict", FLAG_KEYS[flag], lambda _checked=False, f=flag: self.set_verdict(f)) for flag in FLAG_KEYS
         ]
 
     def actions(self) -> list[QAction]:
-        return [self.next, self.previous, self.next_flagged, self.previous_flagged, None, *self.verdicts, None, self.edit_note, self.advance]
+        return [self.next, self.previous, self.next_flagged, self.previous_flagged, None, *self.verdicts, None, self.edit_note,
+                self.undo, self.redo, self.advance]
 
     def set_verdict(self, flag: str) -> None:
         if self.catalog.current < 0:
@@ -41,6 +44,12 @@ class VettingActions(QObject):
     def _on_edit_note(self) -> None:
         self.bar.note.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.bar.note.selectAll()
+
+    def _history_action(self, action: QAction, keys) -> QAction:
+        """Undo or redo of verdicts and notes; the flag's note field keeps Ctrl+Z for its own text while focused."""
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        return action
 
     def _action(self, text: str, keys=(), slot=None, checkable=False, checked=False, tip="") -> QAction:
         action = QAction(text, self)

@@ -40,8 +40,8 @@ class VettingBar(QWidget):
         layout.addWidget(self.note)
         self.buttons.buttonClicked.connect(self._on_button_clicked)
         self.note.textEdited.connect(lambda _: self._note_timer.start())
-        self.note.editingFinished.connect(self._save_note)
-        self._note_timer.timeout.connect(self._save_note)
+        self.note.editingFinished.connect(self.save_note)
+        self._note_timer.timeout.connect(self.save_note)
         catalog.selectionChanged.connect(self._on_selection_changed)
         catalog.rowsChanged.connect(self._on_rows_changed)
         self._note_row = -1
@@ -51,15 +51,15 @@ class VettingBar(QWidget):
         if self.catalog.current >= 0:
             self.catalog.set_vetting(self.catalog.current, user_flag=button.property("user_flag"))
 
-    def _save_note(self) -> None:
+    def save_note(self) -> None:
+        """Store the note being typed now (also called before rows go away: Close all, closing the window)."""
         self._note_timer.stop()
         row = self._note_row
         if row >= 0 and row < len(self.catalog) and self.note.text() != self.catalog.value(row, "note"):
             self.catalog.set_vetting(row, note=self.note.text())
 
     def _on_selection_changed(self, row: int) -> None:
-        if self._note_timer.isActive():
-            self._save_note()  # a note typed for the previous star is kept for it
+        self.save_note()  # a note typed for the previous star is kept for it
         self._note_row = row
         self._show(row)
 

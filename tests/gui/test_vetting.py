@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +80,74 @@ def test_next_flagged_star_skips_unflagged_ones(make_window, qtbot):
     assert window.catalog.current == 2
     window.vet_actions.next_flagged.trigger()
     assert window.catalog.current == 2  # no further flagged star: stays
+
+
+def test_undo_and_redo_of_verdicts_and_notes_are_saved(make_window, qtbot, tmp_path):
+    window = make_window()
+    wait_for_run(qtbot, window, lambda: window.open_paths(lamost_files(3)))
+    catalog, key = window.catalog, window.catalog.key(0)
+    catalog.set_vetting(0, user_flag="white dwarf")
+    catalog.set_vetting(0, note="DA, broad Balmer lines")
+    catalog.set_vetting(0, user_flag="white dwarf")  # no change: nothing to undo
+    assert catalog.history.count() == 2
+
+    def stored():
+        return SessionStore(tmp_path / "session.sqlite").vetting([key]).get(key, ("", ""))
+
+    window.vet_actions.undo.trigger()
+    assert (catalog.value(0, "user_flag"), catalog.value(0, "note")) == ("white dwarf", "") == stored()
+    window.vet_actions.undo.trigger()
+    assert (catalog.value(0, "user_flag"), catalog.value(0, "note")) == ("", "") == stored()
+    window.vet_actions.redo.trigger()
+    assert stored() == ("white dwarf", "") == (catalog.value(0, "user_flag"), catalog.value(0, "note"))
+    assert [a.shortcuts()[0].toString() for a in (window.vet_actions.undo, window.vet_actions.redo)] == ["Ctrl+Z", "Ctrl+Shift+Z"]
+    assert window.vet_actions.undo in window.vet_actions.actions() and window.vet_actions.redo in window.vet_actions.actions()
+
+
+def test_undo_key_in_the_window_undoes_the_last_verdict(make_window, qtbot):
+    window = make_window()
+    wait_for_run(qtbot, window, lambda: window.open_paths(lamost_files(3)))
+    window.activateWindow()
+    window.table.view.setFocus()
+    qtbot.waitUntil(lambda: window.table.view.hasFocus())
+    press(qtbot, window, "2")
+    assert window.catalog.value(0, "user_flag") == "bad"
+    qtbot.keyClick(window.table.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.catalog.value(0, "user_flag") == ""
+    qtbot.keyClick(window.table.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.catalog.value(0, "user_flag") == "bad"
+
+
+def test_a_refused_write_is_shown_marked_unsaved_and_retried(make_window, qtbot, monkeypatch):
+    window = make_window()
+    wait_for_run(qtbot, window, lambda: window.open_paths(lamost_files(2)))
+    store, real_write = window.store, window.store.set_vetting
+
+    def refuse(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store, "set_vetting", refuse)
+    with qtbot.waitSignal(window.catalog.message) as said:
+        window.catalog.set_vetting(1, user_flag="binary")
+    assert "could not save" in said.args[0] and "disk is full" in said.args[0]
+    assert window.catalog.value(1, "user_flag") == "binary" and 1 in window.catalog.unsaved
+    table = window.table.table_model
+    assert table.data(table.index(int(table.position[1]), 0)).endswith("unsaved")
+    monkeypatch.setattr(store, "set_vetting", real_write)
+    qtbot.waitUntil(lambda: not window.catalog.unsaved, timeout=10_000)  # the retry lands
+    assert store.vetting([window.catalog.key(1)]) == {window.catalog.key(1): ("binary", "")}
+
+
+def test_a_note_typed_just_before_close_all_or_closing_is_saved(make_window, qtbot, tmp_path):
+    files = lamost_files(2)
+    for close in ("close_all", "close"):
+        window = make_window()
+        wait_for_run(qtbot, window, lambda: window.open_paths(files))
+        window.catalog.set_current(1)
+        window.vetting.note.setFocus()
+        window.vetting.note.selectAll()  # the second window shows the note the first one saved
+        qtbot.keyClicks(window.vetting.note, f"typed before {close}")  # no Enter, no pause
+        key = window.catalog.key(1)
+        getattr(window, close)()
+        saved = SessionStore(tmp_path / "session.sqlite").vetting([key])
+        assert saved == {key: ("", f"typed before {close}")}
