@@ -22,6 +22,7 @@ TORCH_FREE = [
     "bossnet_gui.engine",
     "bossnet_gui.cli",
     "bossnet_gui.gui.app",
+    "bossnet_gui.gui.main_window",
 ]
 
 REPORT_FIRST_TORCH_IMPORTER = """

@@ -16,22 +16,25 @@ the bundled demo set. Drag more files onto the window, or use File > Open."""
 GIL_SWITCH_S = 0.0005  # Python's default is 5 ms
 
 
-def tune_for_responsiveness() -> tuple[float, int]:
-    """Keep the GUI thread quick while a worker predicts; returns the previous settings.
+def shorten_gil_switch() -> float:
+    """Python's GIL switch interval drops from 5 ms to 0.5 ms; returns the previous interval.
 
-    * Python's GIL switch interval drops from 5 ms to 0.5 ms: pyqtgraph paints through Python, and
-      with a worker thread running Python (FITS parsing, pre-processing) each hand-over of the GIL
-      waited up to 5 ms; a spectrum repaint measured 48 ms instead of 12 ms.
-    * torch uses one core fewer than the machine has, so the GUI thread keeps a core.
+    pyqtgraph paints through Python, and with a worker thread running Python (FITS parsing,
+    pre-processing) each hand-over of the GIL waited up to 5 ms; a spectrum repaint measured 48 ms
+    instead of 12 ms.
     """
-    import os
-
-    import torch
-
-    previous = (sys.getswitchinterval(), torch.get_num_threads())
+    previous = sys.getswitchinterval()
     sys.setswitchinterval(GIL_SWITCH_S)
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     return previous
+
+
+def tune_for_responsiveness() -> tuple[float, int]:
+    """The app's thread settings once its model is loaded, in one call (for tests and benchmarks);
+    returns the previous settings. The app itself shortens the GIL switch at start and leaves torch
+    a core short when the model loads (``workers.load_model``), so that torch is not imported first."""
+    from .workers import spare_a_core_for_the_gui
+
+    return shorten_gil_switch(), spare_a_core_for_the_gui()
 
 
 def restore_tuning(previous: tuple[float, int]) -> None:
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if ICON.is_file():
         app.setWindowIcon(QIcon(str(ICON)))
     QThreadPool.globalInstance().setMaxThreadCount(max(4, QThreadPool.globalInstance().maxThreadCount()))
-    tune_for_responsiveness()
+    shorten_gil_switch()
     window = MainWindow()
     window.show()
     window.start(argv or None)

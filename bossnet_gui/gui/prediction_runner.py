@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import create_worker
 
 from ..errors import ModelLoadError
-from ..model import LoadedModel
 from .catalog_model import CANCELLED, CatalogModel
 from .workers import NO_MODEL, PredictionBatch, Throughput, expand_paths, load_model, predict_files
+
+if TYPE_CHECKING:
+    from ..model import LoadedModel
 
 
 @dataclass

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import torch
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QPushButton, QSpinBox, QWidget
 
-from ..model import available_models
 from .prediction_runner import RunSettings
 
 BUNDLED_DEFAULT = "bundled default"
 
 
 def devices() -> list[str]:
+    import torch  # here, not at module level: the window opens before torch is loaded
+
     return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
 class SettingsDialog(QDialog):
     def __init__(self, run: RunSettings, model_spec: str, parent: QWidget | None = None):
+        from ..model import available_models
+
         super().__init__(parent)
         self.setWindowTitle("Prediction settings")
         self.draws = QSpinBox(minimum=0, maximum=500, value=run.draws, toolTip="Monte-Carlo noise draws per star (0: no uncertainties)")

@@ -1,7 +1,8 @@
 """The work done off the GUI thread, as plain Python: generators yield once per batch.
 
 Each ``yield`` is both the progress tick and the point where superqt's ``GeneratorWorker`` checks
-``abort_requested``, so a cancel takes effect within one batch. Nothing here imports widgets.
+``abort_requested``, so a cancel takes effect within one batch. Nothing here imports widgets, and
+nothing imports torch until a model is loaded (``load_model``, in a worker), so the window opens first.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import pandas as pd
 
@@ -21,8 +22,11 @@ from ..catalog.table import PARAMETERS, frame_from_batch
 from ..engine import predict_frames
 from ..errors import SpectrumReadError
 from ..io import find_spectrum_files, iter_spectra
-from ..model import BatchResult, LoadedModel, Predictor, resolve_model
+from ..results import BatchResult
 from ..spectrum import Spectrum
+
+if TYPE_CHECKING:
+    from ..model import LoadedModel, Predictor
 
 FIRST_BATCHES = (1, 4)  # small first batches: the first star is on screen within a second
 NO_MODEL = "not predicted: no model loaded"
@@ -95,11 +99,28 @@ def unpredicted_frame(items: Sequence[Spectrum | SpectrumReadError], reason: str
 
 
 def load_model(spec: str | None = None) -> LoadedModel:
-    """The bundled default model (``spec`` None or a bundled name) or a published model directory."""
+    """The bundled default model (``spec`` None or a bundled name) or a published model directory.
+
+    The first call imports torch (seconds): the app calls it off the GUI thread.
+    """
+    from ..model import resolve_model
+
+    spare_a_core_for_the_gui()
     return resolve_model(spec or None)
 
 
+def spare_a_core_for_the_gui() -> int:
+    """torch uses one core fewer than the machine has, so the GUI thread keeps a core; returns the previous count."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    return previous
+
+
 def make_predictor(model: LoadedModel, device: str) -> Predictor:
+    from ..model import Predictor
+
     return Predictor(model, device=device)
 
 
