@@ -103,6 +103,12 @@ FLAGS: tuple[Flag, ...] = (
         lambda f, t: _outside(_col(f, "Teff"), t.gap_max_teff, np.inf) & _between(_col(f, "logg"), *t.gap_logg),
     ),
     Flag(11, "far_from_training", "distance from the training set above the model's calibrated threshold", lambda f, t: _gt(_col(f, "ood_score"), np.inf if t.ood_threshold is None else t.ood_threshold)),
+    Flag(
+        12,
+        "truncated_file",
+        "the file ends before its headers say it should; the spectrum lay whole before the cut and was read from there",
+        lambda f, t: _gt(_col(f, "truncated_file"), 0),
+    ),
 )
 
 BY_NAME = {flag.name: flag for flag in FLAGS}

@@ -26,12 +26,22 @@ def test_empty_file(tmp_path):
     assert _reason(path) == "empty file (0 bytes)"
 
 
-@pytest.mark.parametrize("source", [DR1_FILE, "apogee/apStar/apStar-r6-2M00452143+1634446.fits"])
-def test_genuine_file_cut_in_half(data, tmp_path, source):
-    content = (data / source).read_bytes()
+def test_genuine_file_cut_in_its_spectrum(data, tmp_path):
+    content = (data / DR1_FILE).read_bytes()
     path = tmp_path / "cut.fits"
     path.write_bytes(content[: len(content) // 2])
-    assert _reason(path).startswith("truncated FITS file")
+    assert _reason(path) == f"truncated FITS file ({len(content) // 2} bytes; its headers describe {len(content)})"
+
+
+def test_genuine_file_cut_after_its_spectrum_is_read_and_marked(data, tmp_path):
+    source = data / "apogee/apStar/apStar-r6-2M00452143+1634446.fits"  # HDUs 1-3 (flux, error, mask) lie in the first half
+    content = source.read_bytes()
+    path = tmp_path / "cut.fits"
+    path.write_bytes(content[: len(content) // 2])
+    (whole,), (cut,) = read_spectra(source), read_spectra(path)
+    np.testing.assert_array_equal(cut.flux, whole.flux)
+    assert cut.meta.extra["truncated"].startswith(f"truncated FITS file ({len(content) // 2} bytes")
+    assert "truncated" not in whole.meta.extra
 
 
 def test_gzip_cut_in_half(data, tmp_path):
