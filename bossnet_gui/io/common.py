@@ -8,6 +8,7 @@ from typing import Any, Iterable
 import numpy as np
 from astropy.io import fits
 
+from ..errors import SpectrumReadError
 from ..preprocess import errors_from_ivar
 from ..spectrum import Spectrum, SpectrumMeta
 
@@ -95,7 +96,7 @@ def spectrum_from_ivar(
     ``bad_pixels`` (e.g. ``and_mask != 0``) only marks pixels unusable for display and flags;
     like the published pipeline, every finite flux pixel still feeds the resampling.
     """
-    flux = np.asarray(flux, dtype=np.float32)
+    flux = _infinite_as_missing(flux)
     ivar = np.asarray(ivar, dtype=np.float32)
     error = errors_from_ivar(ivar, flux)
     usable = np.isfinite(flux) & np.isfinite(ivar) & (ivar > 0)
@@ -103,7 +104,7 @@ def spectrum_from_ivar(
         usable &= ~np.asarray(bad_pixels, dtype=bool)
     if math.isnan(meta.snr):
         meta = _replace(meta, snr=median_snr(flux, error, usable))
-    return Spectrum(np.asarray(wavelength, dtype=np.float64), flux, error, usable, meta)
+    return _in_wavelength_order(wavelength, flux, error, usable, meta)
 
 
 def spectrum_from_error(
@@ -118,14 +119,55 @@ def spectrum_from_error(
 
     ``estimate_snr=False`` leaves an unknown S/N unknown (for errors that are themselves a guess).
     """
-    flux = np.asarray(flux, dtype=np.float32)
+    flux = _infinite_as_missing(flux)
     error = np.asarray(error, dtype=np.float32)
     usable = np.isfinite(flux) & np.isfinite(error) & (error > 0)
     if bad_pixels is not None:
         usable &= ~np.asarray(bad_pixels, dtype=bool)
     if math.isnan(meta.snr) and estimate_snr:
         meta = _replace(meta, snr=median_snr(flux, error, usable))
-    return Spectrum(np.asarray(wavelength, dtype=np.float64), flux, error, usable, meta)
+    return _in_wavelength_order(wavelength, flux, error, usable, meta)
+
+
+def _infinite_as_missing(flux: np.ndarray) -> np.ndarray:
+    """Flux as float32 with infinite pixels NaN: missing, like the NaN pixels the resampling skips."""
+    flux = np.asarray(flux, dtype=np.float32)
+    return np.where(np.isinf(flux), np.float32(np.nan), flux)
+
+
+def _in_wavelength_order(wavelength: np.ndarray, flux: np.ndarray, error: np.ndarray, usable: np.ndarray, meta: SpectrumMeta) -> Spectrum:
+    """The Spectrum with its pixels in increasing wavelength, or a ``SpectrumReadError`` for an axis that is none.
+
+    A pixel without a finite wavelength is dropped. Pixels stored in another order (reversed, shuffled)
+    are sorted, since each still pairs its flux with its own wavelength; an axis that repeats a
+    wavelength no longer pairs them, and is refused.
+    """
+    wavelength = np.asarray(wavelength, dtype=np.float64)
+    keep = np.isfinite(wavelength)
+    problem = wavelength_problem(wavelength[keep], len(wavelength))
+    if problem:
+        raise SpectrumReadError(meta.source, problem)
+    order = np.flatnonzero(keep)
+    if np.any(np.diff(wavelength[order]) < 0):
+        order = order[np.argsort(wavelength[order], kind="stable")]
+    return Spectrum(wavelength[order], flux[order], error[order], usable[order], meta)
+
+
+def wavelength_problem(finite_wavelength: np.ndarray, n_pixels: int) -> str | None:
+    """Why these finite wavelengths (Å) of an ``n_pixels`` spectrum are no wavelength axis, or None."""
+    if n_pixels == 0:
+        return "the spectrum has no pixels"
+    if len(finite_wavelength) < 2:
+        return f"no wavelength axis: {len(finite_wavelength)} of {n_pixels} pixels have a finite wavelength"
+    low, high = finite_wavelength.min(), finite_wavelength.max()
+    if low <= 0:
+        return f"wavelengths not positive (down to {low:.4g} Å)"
+    if low == high:
+        return f"wavelength axis with zero dispersion (every pixel at {low:.2f} Å)"
+    repeated = len(finite_wavelength) - len(np.unique(finite_wavelength))
+    if repeated:
+        return f"wavelength axis repeats itself ({repeated} pixels share a wavelength with another): flux and wavelength do not pair up"
+    return None
 
 
 def _replace(meta: SpectrumMeta, **changes: Any) -> SpectrumMeta:

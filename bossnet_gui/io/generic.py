@@ -199,15 +199,14 @@ def _to_vacuum(wavelength: np.ndarray, air: bool, headers: list[fits.Header]) ->
 
 
 def _spectrum(wavelength, flux, error, ivar, meta: SpectrumMeta) -> Spectrum:
-    """In ascending wavelength; with the release's default error when the file has none."""
-    order = np.argsort(wavelength, kind="stable") if wavelength[0] > wavelength[-1] else slice(None)
-    wavelength, flux = wavelength[order], np.asarray(flux, dtype=np.float32)[order]
+    """With the release's default error when the file has none."""
     if ivar is not None:
-        return spectrum_from_ivar(wavelength, flux, np.asarray(ivar)[order], meta)
+        return spectrum_from_ivar(wavelength, flux, ivar, meta)
     if error is None:
+        flux = np.asarray(flux, dtype=np.float32)
         error = errors_from_ivar(np.zeros_like(flux), flux)
         return spectrum_from_error(wavelength, flux, error, meta, estimate_snr=False)
-    return spectrum_from_error(wavelength, flux, np.asarray(error)[order], meta)
+    return spectrum_from_error(wavelength, flux, error, meta)
 
 
 def _meta(headers: list[fits.Header], path: str, hdu: str, file_format: str, medium: str, error_estimated: bool) -> SpectrumMeta:
