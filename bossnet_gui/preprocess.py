@@ -55,22 +55,21 @@ def float32_linspace(start: float, stop: float, steps: int) -> np.ndarray:
 def errors_from_ivar(ivar: np.ndarray, flux: np.ndarray) -> np.ndarray:
     """1-sigma errors from inverse variance, with the published pipeline's caps (float32 in, float32 out).
 
-    One deliberate difference: when no pixel has a usable ivar, the default error is 0.1 x the
+    One deliberate difference: when no pixel has a usable (positive) ivar, the default error is 0.1 x the
     median of the finite, non-zero flux; the release takes ``np.median(flux)``, which is NaN as
     soon as one pixel is NaN (and 0 for zero-padded spectra), leaving no usable error at all.
     """
     ivar = np.nan_to_num(np.asarray(ivar, dtype=np.float32))
     with np.errstate(divide="ignore", invalid="ignore"):
-        error = np.divide(np.float32(1), ivar) ** 0.5
-    finite = ~np.isinf(error)
-    if not finite.any():
+        error = np.divide(np.float32(1), ivar) ** 0.5  # infinite where ivar = 0, NaN where ivar < 0
+    if not np.isfinite(error).any():
         flux = np.asarray(flux, dtype=np.float32)
         measured = flux[np.isfinite(flux) & (flux != 0)]
         default = np.median(measured) * np.float32(0.1) if measured.size else np.float32(np.nan)
         error = np.full(error.shape, default, dtype=np.float32)
-        finite = np.ones(error.shape, dtype=bool)
+    finite = np.isfinite(error)
     with np.errstate(invalid="ignore"):
-        cap = np.nanmedian(error[finite]) * 5 if finite.any() else np.nan
+        cap = np.median(error[finite]) * 5 if finite.any() else np.float32(np.nan)
         error = np.clip(error, None, cap)
     return np.where(np.isnan(error), cap, error).astype(np.float32)
 
