@@ -124,6 +124,48 @@ def test_failures_keep_their_place_and_reason():
     assert result.sources[1] == ("/data/broken.fits", "")
 
 
+def _with_flux(spectrum: Spectrum, flux, mask=None) -> Spectrum:
+    flux = np.asarray(flux, dtype=np.float32)
+    return Spectrum(spectrum.wavelength, flux, spectrum.error, spectrum.mask if mask is None else mask, spectrum.meta)
+
+
+@pytest.mark.parametrize(
+    "flux, mask, reason",
+    [
+        (0.0, None, "no usable pixel in 3800-8900 Å: the flux is zero or negative everywhere"),
+        (-5.0, None, "no usable pixel in 3800-8900 Å: the flux is zero or negative everywhere"),
+        (5.0, np.zeros(4000, bool), "no usable pixel in 3800-8900 Å: every pixel with flux is masked"),
+    ],
+)
+def test_a_spectrum_without_usable_pixels_is_no_star(flux, mask, reason):
+    spectrum = _with_flux(synthetic("dead"), np.full(4000, flux), mask)
+    result = Predictor(small_model()).predict([spectrum], draws=2)
+    assert result.status[0].startswith(reason)
+    assert np.isnan(result.point).all()
+
+
+def test_a_few_usable_pixels_are_no_star():
+    good = synthetic("few")
+    mask = np.zeros(good.n_pixels, bool)
+    mask[2000:2010] = True
+    result = Predictor(small_model()).predict([_with_flux(good, good.flux, mask)], draws=0)
+    assert result.status[0] == "only 10 usable pixels in 3800-8900 Å (a spectrum needs 16)"
+
+
+def test_a_row_without_finite_values_never_says_ok(monkeypatch):
+    predictor = Predictor(small_model())
+    predict_batch = predictor.predict_batch
+
+    def nan_for_the_first(spectra, draws, seed):
+        arrays = predict_batch(spectra, draws, seed)
+        arrays["point"][0] = np.nan
+        return arrays
+
+    monkeypatch.setattr(predictor, "predict_batch", nan_for_the_first)
+    result = predictor.predict([synthetic("a"), synthetic("b", seed=1)], draws=0)
+    assert result.status == ["the network gave no finite values for this spectrum", "ok"]
+
+
 def test_partial_coverage_reports_extrapolated_fraction():
     result = Predictor(small_model()).predict([synthetic("narrow", start=5000, stop=6000), synthetic("full")], draws=0)
     assert result.extrapolated_fraction[0] == pytest.approx(1 - 1000 / 5100, abs=0.01)

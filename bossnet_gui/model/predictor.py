@@ -27,6 +27,9 @@ from ..spectrum import APOGEE, OPTICAL, Spectrum
 from .fast import FastBossNet
 from .weights import LoadedModel
 
+MIN_USABLE_PIXELS = 16  # fewer good pixels in the model's range are no spectrum to judge a star by
+
+
 def noise_seed(seed: int, spectrum: Spectrum) -> list[int]:
     key = f"{Path(spectrum.meta.source).name}|{spectrum.meta.hdu}".encode()
     return [int(seed), zlib.crc32(key)]
@@ -57,13 +60,26 @@ class Predictor:
         if self.model.domain == APOGEE:
             if spectrum.n_pixels != self.model.input_length:
                 return f"{spectrum.n_pixels} pixels; the APOGEE model needs the {self.model.input_length}-pixel apStar grid"
-            if not np.any(np.nan_to_num(spectrum.flux, posinf=0, neginf=0)):
-                return "flux is zero everywhere"
-            return None
+            return self._too_few_usable_pixels(spectrum, np.ones(spectrum.n_pixels, dtype=bool), "")
         wave = spectrum.wavelength[finite]
         if wave.max() < GRID_START or wave.min() > GRID_STOP:
             return f"covers {wave.min():.0f}-{wave.max():.0f} Å, outside the model's {GRID_START:.0f}-{GRID_STOP:.0f} Å grid"
-        return None
+        inside = (spectrum.wavelength >= GRID_START) & (spectrum.wavelength <= GRID_STOP)
+        return self._too_few_usable_pixels(spectrum, inside, f" in {GRID_START:.0f}-{GRID_STOP:.0f} Å")
+
+    @staticmethod
+    def _too_few_usable_pixels(spectrum: Spectrum, inside: np.ndarray, where: str) -> str | None:
+        """Why the pixels ``inside`` the model's range hold no star: too few marked good with positive flux."""
+        with np.errstate(invalid="ignore"):
+            positive = spectrum.flux > 0
+        usable = int(np.count_nonzero(inside & spectrum.mask & positive))
+        if usable >= MIN_USABLE_PIXELS:
+            return None
+        if usable:
+            return f"only {usable} usable pixels{where} (a spectrum needs {MIN_USABLE_PIXELS})"
+        if not np.any(inside & positive):
+            return f"no usable pixel{where}: the flux is zero or negative everywhere"
+        return f"no usable pixel{where}: every pixel with flux is masked (zero or negative inverse variance, or a bad-pixel bit)"
 
     # -- network input ------------------------------------------------------------------------
 
@@ -209,6 +225,9 @@ class Predictor:
             for name, values in arrays.items():
                 if values is not None:
                     getattr(result, name)[usable] = values
+        for i in usable:
+            if not np.isfinite(result.point[i, : len(self.model.columns)]).all():
+                result.status[i] = "the network gave no finite values for this spectrum"
         return result
 
 
