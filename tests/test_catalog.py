@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from astropy.table import Table
 
 from bossnet_gui.catalog.export import provenance, read_catalog, write_catalog
 from bossnet_gui.catalog.flags import FLAGS, Thresholds, compute_flags, describe
@@ -86,15 +87,23 @@ def test_export_round_trip_is_lossless(tmp_path, suffix):
         assert meta["FLAG10"].startswith("ms_wd_gap")
 
 
-def test_fits_export_has_units(tmp_path):
+def test_fits_export_has_units_that_fits_readers_accept(tmp_path):
+    import warnings
+
     from astropy.io import fits
 
     frame, model = _catalog()
     path = write_catalog(frame, tmp_path / "cat.fits", provenance(model.name, model.content_hash, 3, 0))
     header = fits.getheader(path, "CATALOG")
-    units = {header[f"TTYPE{i}"]: header.get(f"TUNIT{i}") for i in range(1, header["TFIELDS"] + 1)}
-    assert units["Teff"] == "K" and units["rv"] == "km/s" and units["logg"] == "dex" and units["ra"] == "deg"
+    column = {header[f"TTYPE{i}"]: i for i in range(1, header["TFIELDS"] + 1)}
+    units = {name: header.get(f"TUNIT{i}") for name, i in column.items()}
+    assert units["Teff"] == "K" and units["rv"] == "km/s" and units["ra"] == "deg"
+    assert units["logg"] is None and header[f"TCOMM{column['logg']}"].endswith("[dex]")  # FITS has no unit 'dex'
     assert header["MODELSHA"] == model.content_hash
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Table.read(path)
+        assert read_catalog(path)[1]["MODELSHA"] == model.content_hash
 
 
 def test_unknown_extension_is_refused(tmp_path):

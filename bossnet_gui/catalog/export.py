@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from astropy import units as u
 from astropy.io import fits
 from astropy.io.votable import from_table, parse
 from astropy.io.votable.exceptions import VOWarning
@@ -118,11 +119,23 @@ def _write_fits(frame, path, meta):
     table = _to_table(frame, {}, text_as_bytes=True, units=False)
     hdu = fits.BinTableHDU(table, name="CATALOG")
     for i, name in enumerate(table.colnames, start=1):
-        if name in UNITS:  # written as text: astropy's FITS unit parser rejects 'dex', TOPCAT reads it
+        if name not in UNITS:
+            continue
+        if _is_fits_unit(UNITS[name]):
             hdu.header[f"TUNIT{i}"] = UNITS[name]
+        else:  # the FITS standard has no 'dex': a TUNIT would make every FITS reader warn, so the column comment says it
+            hdu.header[f"TCOMM{i}"] = f"{DESCRIPTIONS.get(name, name)} [{UNITS[name]}]"
     for key, value in meta.items():
         hdu.header[key[:8].upper()] = value
     hdu.writeto(path, overwrite=True)
+
+
+def _is_fits_unit(unit: str) -> bool:
+    try:
+        u.Unit(unit, format="fits")
+    except ValueError:
+        return False
+    return True
 
 
 def _read_fits(path):
@@ -130,7 +143,7 @@ def _read_fits(path):
         hdu = hdul["CATALOG"] if "CATALOG" in hdul else hdul[1]
         table = Table.read(hdul, hdu=hdu.name if hdu.name else 1, character_as_bytes=True, unit_parse_strict="silent")
         skip = {"XTENSION", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "PCOUNT", "GCOUNT", "TFIELDS", "EXTNAME"}
-        meta = {k: v for k, v in hdu.header.items() if k not in skip and not k[:5] in ("TTYPE", "TFORM", "TUNIT", "TDISP", "TNULL") and k != ""}
+        meta = {k: v for k, v in hdu.header.items() if k not in skip and not k[:5] in ("TTYPE", "TFORM", "TUNIT", "TDISP", "TNULL", "TCOMM") and k != ""}
     return _from_table(table), meta
 
 
