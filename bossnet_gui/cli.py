@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .catalog.export import catalog_format, provenance, read_catalog, write_catalog
+from .catalog.export import append_csv, catalog_format, file_text, provenance, read_catalog, write_catalog
 from .catalog.table import all_columns
 from .engine import predict_frames
 from .errors import ModelLoadError
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.resume:
         journal.unlink(missing_ok=True)
     skip = set(done["source"]) if len(done) else set()
-    todo = [f for f in files if str(f) not in skip]
+    todo = [f for f in files if file_text(str(f)) not in skip]
     names = ", ".join(f"{m.name} ({m.domain}, {m.content_hash[:12]})" for m in models)
     print(f"{len(files)} files ({len(files) - len(todo)} already done); model {names}; {args.draws} draws", file=sys.stderr)
 
@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     interrupted = False
     try:
         for frame in predict_frames(predictors, iter_spectra(todo), draws=args.draws, seed=args.seed, batch_size=args.batch_size):
-            frame.to_csv(journal, mode="a", header=not journal.exists(), index=False)
+            append_csv(frame, journal)
             frames.append(frame)
             seen.update(frame["source"])
             failed = sum(int((f["status"] != "ok").sum()) for f in frames)

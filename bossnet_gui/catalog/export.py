@@ -55,9 +55,26 @@ def provenance(model_name: str = "", model_hash: str = "", draws: int | None = N
     return meta
 
 
+def file_text(text: str) -> str:
+    """Text as a UTF-8 file can hold it: the bytes of a file name that are not UTF-8 (which Python keeps
+    as surrogate escapes) become ``\\xNN``, so 'b\\xe9ta.fits' names the Latin-1 file 'béta.fits'."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _writable(frame: pd.DataFrame) -> pd.DataFrame:
+    text = [name for name in frame.columns if frame[name].dtype == object or name in TEXT_COLUMNS]
+    return frame.assign(**{name: [file_text(str(v)) if isinstance(v, str) else v for v in frame[name]] for name in text})
+
+
+def append_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    """Append rows to a plain CSV file (the batch command's journal), with the header when the file is new."""
+    _writable(frame).to_csv(path, mode="a", header=not Path(path).exists(), index=False, encoding="utf-8")
+
+
 def write_catalog(frame: pd.DataFrame, path: str | Path, meta: dict | None = None) -> Path:
     path = Path(path)
     kind = catalog_format(path)
+    frame = _writable(frame)
     meta = dict(meta or {})
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)

@@ -25,6 +25,8 @@ from typing import Iterable
 import pandas as pd
 import platformdirs
 
+from .export import file_text
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vetting (
     source TEXT NOT NULL, hdu TEXT NOT NULL, user_flag TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',
@@ -73,7 +75,7 @@ def adopt_legacy_store(target: Path) -> Path | None:
 
 
 def _key(source: str) -> str:
-    return str(Path(source).expanduser().resolve())
+    return file_text(str(Path(source).expanduser().resolve()))  # SQLite holds UTF-8 text only
 
 
 def _stat(source: str) -> tuple[int | None, float | None]:

@@ -13,6 +13,7 @@ the same draws whatever batch, order or batch size it is predicted in.
 from __future__ import annotations
 
 import math
+import os
 import zlib
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -31,7 +32,7 @@ MIN_USABLE_PIXELS = 16  # fewer good pixels in the model's range are no spectrum
 
 
 def noise_seed(seed: int, spectrum: Spectrum) -> list[int]:
-    key = f"{Path(spectrum.meta.source).name}|{spectrum.meta.hdu}".encode()
+    key = os.fsencode(f"{Path(spectrum.meta.source).name}|{spectrum.meta.hdu}")  # the name's own bytes: it need not be UTF-8
     return [int(seed), zlib.crc32(key)]
 
 
