@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bossnet_gui.bundled import DEMO_DIR, TRAINING_COVERAGE  # noqa: E402
 from bossnet_gui.catalog.session import SessionStore  # noqa: E402
 from bossnet_gui.engine import predict_frames  # noqa: E402
 from bossnet_gui.gui.app import tune_for_responsiveness  # noqa: E402
@@ -51,8 +52,6 @@ from bossnet_gui.gui.prediction_runner import RunSettings  # noqa: E402
 from bossnet_gui.gui.settings import AppSettings  # noqa: E402
 from bossnet_gui.io import find_spectrum_files, iter_spectra  # noqa: E402
 from bossnet_gui.model import Predictor, resolve_model  # noqa: E402
-
-DEMO = REPO / "resources" / "demo"
 
 
 def row(label: str, seconds: float, comparison: str = "") -> None:
@@ -99,7 +98,7 @@ def fill(catalog: CatalogModel, frame: pd.DataFrame) -> None:
 
 def kiel_diagram(stars: int, repeats: int) -> None:
     catalog = CatalogModel()
-    plot = KielPlot(catalog, coverage_path=REPO / "resources" / "training_coverage.npz")
+    plot = KielPlot(catalog, coverage_path=TRAINING_COVERAGE)
     plot.resize(700, 600)
     plot.show()
     fill(catalog, result_rows(stars, np.random.default_rng(0)))
@@ -151,7 +150,7 @@ def table(rows: int, repeats: int) -> None:
 
 def main_window(app: QApplication, repeats: int) -> None:
     model = resolve_model(None)
-    demo = sorted(str(p) for p in DEMO.glob("*.fits"))
+    demo = sorted(str(p) for p in DEMO_DIR.glob("*.fits"))
 
     def headless() -> None:  # a Predictor per run, as the window's worker makes one
         list(predict_frames([Predictor(model)], iter_spectra(demo[:1]), draws=20))
@@ -161,7 +160,7 @@ def main_window(app: QApplication, repeats: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(repeats):
             settings = AppSettings(QSettings(f"{tmp}/settings{i}.ini", QSettings.Format.IniFormat))
-            window = MainWindow(settings, SessionStore(Path(tmp) / f"session{i}.sqlite"), coverage_path=REPO / "resources" / "training_coverage.npz")
+            window = MainWindow(settings, SessionStore(Path(tmp) / f"session{i}.sqlite"), coverage_path=TRAINING_COVERAGE)
             window.runner.settings = RunSettings(draws=20, batch_size=16)
             window.runner.set_model(model)
             window.show()

@@ -15,7 +15,7 @@ from bossnet_gui.errors import ModelLoadError
 from bossnet_gui.gui.catalog_model import CatalogModel
 from bossnet_gui.bundled import TRAINING_COVERAGE
 from bossnet_gui.gui.kiel_plot import KielPlot
-from bossnet_gui.gui.main_window import DEMO
+from bossnet_gui.bundled import DEMO_DIR
 from bossnet_gui.model import resolve_model
 from tests.conftest import DATA, require
 from tests.gui.conftest import image_variation, lamost_files, save_screenshot, wait_for_run
@@ -30,7 +30,7 @@ def test_main_window_screenshot(make_window, qtbot, tiny_model, spectra_folder):
     window = make_window(model=model, draws=10, batch_size=16, coverage_path=TRAINING_COVERAGE)
     window.resize(1500, 950)
     aspcap = sorted(require(DATA / "apogee" / "aspcapStar").glob("*.fits"))[:1]
-    wait_for_run(qtbot, window, lambda: window.open_paths([spectra_folder, DEMO, *lamost_files(40), *aspcap]), timeout=240_000)
+    wait_for_run(qtbot, window, lambda: window.open_paths([spectra_folder, DEMO_DIR, *lamost_files(40), *aspcap]), timeout=240_000)
     window.kiel.set_colour_scheme("Quality flag")
     window.kiel.flush()
     white_dwarf = int(np.flatnonzero(window.catalog.column("source") == str(spectra_folder / "sub" / "spec-0266-51602-0031.fits"))[0])

@@ -6,14 +6,12 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+from bossnet_gui.bundled import DEMO_DIR
 from bossnet_gui.io import read_spectra
 from bossnet_gui.model import Predictor, resolve_model
 from bossnet_gui.model.weights import WEIGHTS_ENV
 
-from ..conftest import REPO
-
-DEMO = REPO / "resources" / "demo"
-FILES = sorted(DEMO.glob("spec-*.fits"))
+FILES = sorted(DEMO_DIR.glob("spec-*.fits"))
 
 
 def test_a_dozen_small_files():
