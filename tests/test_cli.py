@@ -1,5 +1,6 @@
 """`bossnet-gui predict`: the batch command's contract."""
 
+import io
 import os
 import shutil
 
@@ -7,8 +8,10 @@ import numpy as np
 import pytest
 
 from bossnet_gui.__main__ import main as entry_point
+from bossnet_gui import batch
+from bossnet_gui.batch import Progress, journal_path
 from bossnet_gui.catalog.export import read_catalog
-from bossnet_gui.cli import build_parser, journal_path, main
+from bossnet_gui.cli import build_parser, main
 from bossnet_gui.model import Predictor
 
 from .conftest import DATA, REFERENCE, require
@@ -52,7 +55,7 @@ def test_one_row_per_spectrum_with_reasons(mixed_folder, tmp_path):
     ok = frame[frame["status"] == "ok"]
     assert np.isfinite(ok[["logTeff", "logg", "FeH", "rv", "logTeff_median", "logTeff_err"]].to_numpy()).all()
     assert meta["DRAWS"] == 3 and meta["MODEL"] == "official_tiny_boss"
-    assert not journal_path(out).exists()
+    assert not journal_path(out).exists() and not list(tmp_path.glob("*.lock"))
 
 
 def test_point_estimates_match_the_published_numbers(tmp_path):
@@ -144,3 +147,24 @@ def test_a_model_without_rv_leaves_the_rv_columns_empty_with_draws(tmp_path):
     assert list(frame["status"]) == ["ok"]
     assert np.isfinite(frame[["logTeff_median", "logTeff_err", "logg_err", "FeH_err"]].to_numpy()).all()
     assert np.isnan(frame[["rv", "rv_median", "rv_err"]].to_numpy(dtype=float)).all()
+
+
+def test_time_left_on_a_resumed_run_counts_only_the_files_done_in_this_run(monkeypatch):
+    clock = iter([0.0, 10.0])
+    monkeypatch.setattr(batch.time, "monotonic", lambda: next(clock))
+    stream = io.StringIO()
+    progress = Progress(1000, initial=900, stream=stream)  # 900 done by the interrupted run
+    progress.update(910, spectra=10, failed=0, final=True)  # 10 more in 10 s: 90 left take 90 s
+    assert "910/1000 files" in stream.getvalue() and "1m30s left" in stream.getvalue()
+
+
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_writes(tmp_path, capsys):
+    from filelock import FileLock
+
+    spectrum = sorted(require(REFERENCE / "tiny_boss_spectra").glob("*.fits"))[0]
+    out = tmp_path / "cat.ecsv"
+    with FileLock(str(journal_path(out)) + ".lock"):  # the first run, still writing
+        assert main([str(spectrum), "-o", str(out), "--model", tiny_boss(), "-u", "0", "--resume"]) == 2
+    assert "another run is writing" in capsys.readouterr().err
+    assert not out.exists() and not journal_path(out).exists()
+    assert main([str(spectrum), "-o", str(out), "--model", tiny_boss(), "-u", "0"]) == 0

@@ -60,6 +60,14 @@ def test_help_and_version_do_not_import_torch(args, entry):
     assert "torch" not in names
 
 
+@pytest.mark.parametrize("args", [["predict", "--help"], ["install-desktop", "--help"]], ids=" ".join)
+def test_command_help_imports_no_data_libraries(args):
+    """--help of the headless commands answers from the standard library alone (a few tens of ms)."""
+    names, done = imported_modules("-m", "bossnet_gui", *args)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not {"torch", "pandas", "astropy", "numpy"} & names
+
+
 def test_the_model_still_loads_torch_when_imported():
     names, done = imported_modules("-c", "import bossnet_gui.model")
     assert done.returncode == 0 and "torch" in names
