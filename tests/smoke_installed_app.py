@@ -28,7 +28,7 @@ seen: dict = {"demo_files": expected_rows, "demo_dir": str(DEMO_DIR)}
 
 
 def inspect_and_quit() -> None:
-    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w.built]
     window = windows[-1] if windows else None
     done = window is not None and len(window.catalog) == expected_rows and set(window.catalog.states()) == {"predicted"}
     if not done and time.monotonic() - started < TIMEOUT_S:

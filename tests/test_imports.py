@@ -23,6 +23,7 @@ TORCH_FREE = [
     "bossnet_gui.cli",
     "bossnet_gui.gui.app",
     "bossnet_gui.gui.main_window",
+    "bossnet_gui.gui.panels",
 ]
 
 REPORT_FIRST_TORCH_IMPORTER = """
@@ -66,6 +67,13 @@ def test_command_help_imports_no_data_libraries(args):
     names, done = imported_modules("-m", "bossnet_gui", *args)
     assert done.returncode == 0, done.stderr[-2000:]
     assert not {"torch", "pandas", "astropy", "numpy"} & names
+
+
+def test_the_window_frame_imports_only_qt():
+    """What the app shows first needs Qt alone; the panels' libraries load in a thread after it is shown."""
+    names, done = imported_modules("-c", "import bossnet_gui.gui.app, bossnet_gui.gui.main_window")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not {"torch", "pandas", "astropy", "pyqtgraph", "superqt"} & names
 
 
 def test_the_model_still_loads_torch_when_imported():

@@ -62,7 +62,46 @@ def main(argv: list[str] | None = None) -> int:
         app.setWindowIcon(QIcon(str(ICON)))
     QThreadPool.globalInstance().setMaxThreadCount(max(4, QThreadPool.globalInstance().maxThreadCount()))
     shorten_gil_switch()
-    window = MainWindow()
+    window = MainWindow(build=False)
     window.show()
-    window.start(argv or None)
+    when_imported(PANELS, lambda: _build_and_start(window, argv))
     return app.exec()
+
+
+PANELS = "bossnet_gui.gui.panels"
+IMPORT_POLL_MS = 15
+
+
+def when_imported(module: str, then) -> None:
+    """Import ``module`` in a thread while the event loop runs (the window answers meanwhile), then call ``then``."""
+    import importlib
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            importlib.import_module(module)
+        except BaseException as exc:  # re-raised on the GUI thread, where it is reported as usual
+            failed.append(exc)
+
+    loader = threading.Thread(target=load, name=f"import {module}", daemon=True)
+    loader.start()
+
+    def check() -> None:
+        if loader.is_alive():
+            QTimer.singleShot(IMPORT_POLL_MS, check)
+        elif failed:
+            raise failed[0]
+        else:
+            then()
+
+    QTimer.singleShot(IMPORT_POLL_MS, check)
+
+
+def _build_and_start(window, argv: list[str]) -> None:
+    if window.isVisible():  # not closed while it was starting
+        window.build()
+        window.start(argv or None)

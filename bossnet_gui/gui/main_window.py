@@ -1,60 +1,72 @@
-"""MainWindow: layout, menus and wiring. The panels subscribe to the CatalogModel themselves."""
+"""MainWindow: layout, menus and wiring. The panels subscribe to the CatalogModel themselves.
+
+The window is built in two steps so that it can be on screen before the libraries behind its
+panels are imported: the frame (title, size and place, a status line) needs only Qt; ``build``
+adds the panels, menus and the session store (``panels``). Built at once unless ``build=False``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
-from superqt.utils import WorkerBase
 
 from ..bundled import DEMO_DIR, TRAINING_COVERAGE
-from ..catalog.session import SessionStore
-from .catalog_model import CatalogModel, row_state
-from .catalog_table import CatalogTable
-from .kiel_plot import KielPlot
-from .export_actions import SCOPES, ExportActions
-from .message_bar import MessageBar
-from .prediction_runner import PredictionRunner
-from .progress_panel import ProgressPanel
-from .results_panel import ResultsPanel
 from .settings import AppSettings
-from .settings_dialog import SettingsDialog
-from .spectrum_plot import SpectrumPlot
-from .vetting_actions import VettingActions
-from .vetting_bar import VettingBar
-from .window_state import restore_window_state, save_window_state
+from .window_state import restore_geometry, restore_window_state, save_window_state
+
+if TYPE_CHECKING:
+    from ..catalog.session import SessionStore
 
 APP_NAME = "bossnet-gui"
+STARTING = "Starting…"
 LOADING_MODEL = "Loading model…"
 SPECTRUM_FILTER = "FITS spectra (*.fits *.fit *.fits.gz *.fit.gz *.fts);;All files (*)"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: AppSettings | None = None, store: SessionStore | None = None, coverage_path: Path = TRAINING_COVERAGE):
+    def __init__(self, settings: AppSettings | None = None, store: SessionStore | None = None, coverage_path: Path = TRAINING_COVERAGE, build: bool = True):
         super().__init__()
         self.settings = settings or AppSettings()
-        self.store = store if store is not None else SessionStore()
-        self.catalog = CatalogModel(self.store, self)
-        self.runner = PredictionRunner(self.catalog, self.settings.run_settings(), self)
-        self.table = CatalogTable(self.catalog)
-        self.kiel = KielPlot(self.catalog, coverage_path=coverage_path)
-        self.spectrum = SpectrumPlot(self.catalog)
-        self.results = ResultsPanel(self.catalog)
-        self.vetting = VettingBar(self.catalog)
-        self.vet_actions = VettingActions(self.catalog, self.table, self.vetting, self)
-        self.messages = MessageBar()
-        self.progress = ProgressPanel()
+        self.built = False
+        self._store, self._coverage_path = store, coverage_path
+        self.setWindowTitle(APP_NAME)
+        self.setCentralWidget(QLabel(STARTING, alignment=Qt.AlignmentFlag.AlignCenter))
+        self.statusBar().showMessage(STARTING)
+        self.resize(1440, 900)
+        restore_geometry(self, self.settings)
+        if build:
+            self.build()
+
+    def build(self) -> None:
+        """The panels, menus and session store (imports ``panels``: pandas, astropy, superqt)."""
+        from . import panels as p
+
+        self.store = self._store if self._store is not None else p.SessionStore()
+        self.catalog = p.CatalogModel(self.store, self)
+        self.runner = p.PredictionRunner(self.catalog, self.settings.run_settings(), self)
+        self.table = p.CatalogTable(self.catalog)
+        self.kiel = p.KielPlot(self.catalog, coverage_path=self._coverage_path)
+        self.spectrum = p.SpectrumPlot(self.catalog)
+        self.results = p.ResultsPanel(self.catalog)
+        self.vetting = p.VettingBar(self.catalog)
+        self.vet_actions = p.VettingActions(self.catalog, self.table, self.vetting, self)
+        self.messages = p.MessageBar()
+        self.progress = p.ProgressPanel()
         self.model_label = QLabel("Model: loading…")
         self.loaded = "nothing loaded"
-        self.exports = ExportActions(self.catalog, self.runner, self, lambda: self.settings.last_folder, self.statusBar().showMessage, self.messages.notify)
+        self.exports = p.ExportActions(self.catalog, self.runner, self, lambda: self.settings.last_folder, self.statusBar().showMessage, self.messages.notify)
         self._build_layout()
-        self._build_menus()
+        self._build_menus(p.SCOPES)
         self._connect()
         restore_window_state(self, self.settings)
         self.setAcceptDrops(True)
         self.messages.notify(self.store.warning)
+        self.statusBar().clearMessage()
+        self.built = True
         self._update_title()
 
     # -- layout -------------------------------------------------------------------------------
@@ -85,9 +97,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.exports.busy)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.model_label)
-        self.resize(1440, 900)
 
-    def _build_menus(self) -> None:
+    def _build_menus(self, scopes) -> None:
         file = self.menuBar().addMenu("&File")
         self._add(file, "&Open files…", self._on_open_files, QKeySequence.StandardKey.Open)
         self._add(file, "Open &folder…", self._on_open_folder, "Ctrl+Shift+O")
@@ -97,7 +108,7 @@ class MainWindow(QMainWindow):
         self._add(file, "&Close all", self.close_all)
         file.addSeparator()
         export = file.addMenu("&Export catalog")
-        for scope in SCOPES:
+        for scope in scopes:
             self._add(export, f"{scope.capitalize()} rows…", lambda _checked=False, s=scope: self.exports.ask_catalog(s))
         self._add(file, "Export &Kiel diagram…", lambda: self.exports.ask_plot(self.kiel.plot_item, "kiel"))
         self._add(file, "Export &spectrum plot…", lambda: self.exports.ask_plot(self.spectrum.plot_item, "spectrum"))
@@ -250,6 +261,8 @@ class MainWindow(QMainWindow):
         self.messages.notify(f"No model loaded, spectra can be viewed but not predicted. {message}")
 
     def _on_rows_changed(self, rows) -> None:
+        from .catalog_model import row_state
+
         status = self.catalog.column("status")[rows]
         failed = [int(r) for r, s in zip(rows, status) if row_state(s) == "failed"]
         if failed:
@@ -265,6 +278,8 @@ class MainWindow(QMainWindow):
     # -- settings and model -------------------------------------------------------------------
 
     def _on_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self.runner.settings, self.settings.model_spec, self)
         if dialog.exec():
             self.apply_settings(dialog.run_settings(), dialog.model_spec())
@@ -294,6 +309,11 @@ class MainWindow(QMainWindow):
         save_window_state(self, self.settings)
 
     def closeEvent(self, event) -> None:
+        if not self.built:
+            super().closeEvent(event)
+            return
+        from superqt.utils import WorkerBase
+
         self.vetting.save_note()
         self.catalog.save_unsaved()
         self.save_state()

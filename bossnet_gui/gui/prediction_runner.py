@@ -15,18 +15,11 @@ from superqt.utils import create_worker
 
 from ..errors import ModelLoadError
 from .catalog_model import CANCELLED, CatalogModel
+from .settings import RunSettings
 from .workers import NO_MODEL, PredictionBatch, Throughput, expand_paths, load_model, predict_files
 
 if TYPE_CHECKING:
     from ..model import LoadedModel
-
-
-@dataclass
-class RunSettings:
-    draws: int = 20
-    batch_size: int = 16
-    device: str = "cpu"
-    seed: int = 0
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,20 @@ run settings (MC draws, batch size, model, device). Tests pass a QSettings on a 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from .prediction_runner import RunSettings
-
 MAX_RECENT = 10
+
+
+@dataclass
+class RunSettings:
+    draws: int = 20
+    batch_size: int = 16
+    device: str = "cpu"
+    seed: int = 0
 
 
 class AppSettings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QPushButton, QSpinBox, QWidget
 
-from .prediction_runner import RunSettings
+from .settings import RunSettings
 
 BUNDLED_DEFAULT = "bundled default"
 

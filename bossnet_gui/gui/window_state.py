@@ -7,9 +7,14 @@ from PySide6.QtCore import Qt
 from .settings import AppSettings
 
 
-def restore_window_state(window, s: AppSettings) -> None:
+def restore_geometry(window, s: AppSettings) -> None:
+    """Where the window was, and its size: known before any panel is built."""
     if (geometry := s.bytes("window/geometry")) is not None:
         window.restoreGeometry(geometry)
+
+
+def restore_window_state(window, s: AppSettings) -> None:
+    """The panels' state: splitters, table columns, plot and vetting options."""
     for splitter in (window.top_splitter, window.main_splitter):
         if (state := s.bytes(f"window/{splitter.objectName()}")) is not None:
             splitter.restoreState(state)

@@ -52,7 +52,7 @@ def edit(window: MainWindow) -> None:
 
 
 def when_predicted() -> None:
-    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible() and w.built]
     window = windows[-1] if windows else None
     ready = window is not None and len(window.catalog) == len(files) and set(window.catalog.states()) == {"predicted"}
     if not ready:

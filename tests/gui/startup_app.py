@@ -1,8 +1,8 @@
 """The real app in a subprocess, for ``test_startup.py``: ``python startup_app.py [FILE...]`` (no files: the demo set).
 
-Records whether torch had been imported when the main window was first shown, and what the window said
-on the event loop's first turn after that; then waits until the model is loaded and every file is
-predicted, prints one JSON line and quits.
+Records whether torch and pandas had been imported when the main window was first shown, how often the
+event loop turned while its panels were imported, and what the window said once they were built; then
+waits until the model is loaded and every file is predicted, prints one JSON line and quits.
 """
 
 from __future__ import annotations
@@ -28,16 +28,27 @@ seen: dict = {}
 class FirstShow(QObject):
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.Show and isinstance(watched, MainWindow) and "torch_at_show" not in seen:
-            seen["torch_at_show"] = "torch" in sys.modules
+            seen.update(
+                torch_at_show="torch" in sys.modules,
+                pandas_at_show="pandas" in sys.modules,
+                built_at_show=watched.built,
+                status_at_show=watched.statusBar().currentMessage(),
+            )
             QTimer.singleShot(0, lambda: first_turn(watched))
         return False
 
 
 def first_turn(window: MainWindow) -> None:
+    """The event loop turns while the panels are imported, then once more after they are built."""
+    seen.setdefault("turns_before_built", 0)
+    if not window.built:
+        seen["turns_before_built"] += 1
+        QTimer.singleShot(5, lambda: first_turn(window))
+        return
     seen.update(
-        status_after_show=window.statusBar().currentMessage(),
-        model_label_after_show=window.model_label.text(),
-        model_loaded_after_show=window.runner.model is not None,
+        status_after_build=window.statusBar().currentMessage(),
+        model_label_after_build=window.model_label.text(),
+        model_loaded_after_build=window.runner.model is not None,
     )
     wait_until_predicted(window)
 

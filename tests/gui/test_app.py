@@ -33,7 +33,7 @@ def run_app(argv, rows, tmp_path, monkeypatch) -> dict:
     seen = {}
 
     def inspect_and_close():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, main_window.MainWindow) and w.isVisible()]
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, main_window.MainWindow) and w.isVisible() and w.built]
         window = windows[-1] if windows else None
         if window is None or window.runner.running or window.runner._loading_model or len(window.catalog) < rows:
             QTimer.singleShot(50, inspect_and_close)

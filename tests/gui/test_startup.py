@@ -1,4 +1,5 @@
-"""Instant start: the window is up and answering before torch is imported; the model loads in a worker."""
+"""Instant start: the window is up and answering before torch (and pandas, astropy) are imported; the
+panels are built once their modules are imported in a thread; the model loads in a worker."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bossnet_gui.gui.main_window import DEMO_DIR, LOADING_MODEL
+from bossnet_gui.gui.main_window import DEMO_DIR, LOADING_MODEL, STARTING
 from bossnet_gui.model.weights import DEFAULT_MODEL, WEIGHTS_ENV
 from tests.conftest import REPO
 
@@ -21,9 +22,11 @@ def test_window_shows_before_torch_and_predicts_the_demo_once_the_model_loads(tm
     done = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen["torch_at_show"] is False
-    assert seen["status_after_show"] == LOADING_MODEL and seen["model_label_after_show"] == "Model: loading…"
-    assert seen["model_loaded_after_show"] is False  # the event loop turned while the model was loading
+    assert seen["torch_at_show"] is False and seen["pandas_at_show"] is False
+    assert seen["built_at_show"] is False and seen["status_at_show"] == STARTING
+    assert seen["turns_before_built"] > 0  # the window answered while its panels were imported
+    assert seen["status_after_build"] == LOADING_MODEL and seen["model_label_after_build"] == "Model: loading…"
+    assert seen["model_loaded_after_build"] is False  # the event loop turned while the model was loading
     assert not seen["timed_out"] and seen["model"] == DEFAULT_MODEL and seen["torch_at_end"]
     assert seen["rows"] == len(list(DEMO_DIR.glob("*.fits"))) and seen["states"] == ["predicted"]
     assert seen["status_at_end"] != LOADING_MODEL
