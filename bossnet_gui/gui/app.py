@@ -31,8 +31,8 @@ def shorten_gil_switch() -> float:
 def tune_for_responsiveness() -> tuple[float, int]:
     """The app's thread settings once its model is loaded, in one call (for tests and benchmarks);
     returns the previous settings. The app itself shortens the GIL switch at start and leaves torch
-    a core short when the model loads (``workers.load_model``), so that torch is not imported first."""
-    from .workers import spare_a_core_for_the_gui
+    a core short when the model loads (``model_job.load_model``), so that torch is not imported first."""
+    from .model_job import spare_a_core_for_the_gui
 
     return shorten_gil_switch(), spare_a_core_for_the_gui()
 

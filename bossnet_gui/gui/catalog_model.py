@@ -158,9 +158,12 @@ class CatalogModel(QObject):
         return new
 
     def apply_results(self, results: pd.DataFrame, spectra: Sequence[Spectrum | None] = ()) -> np.ndarray:
-        """Put result rows in place (replacing queued rows of their files); returns their row numbers."""
+        """Put result rows in place (replacing queued rows of their files); returns their row numbers.
+
+        Verdicts and notes saved in the store come with the rows (the worker looked them up): this runs on
+        the GUI thread and touches no file and no store.
+        """
         arrays = as_arrays(results)
-        self._restore_vetting(arrays)
         for spectrum in spectra:
             if spectrum is not None:
                 self.spectra.put(spectrum)
@@ -198,6 +201,7 @@ class CatalogModel(QObject):
         self.history.clear()
         self.unsaved.clear()
         self.cells.clear()
+        self.spectra.clear()
         self._queued.clear()
         self._keyed.clear()
         self.current = -1
@@ -224,15 +228,6 @@ class CatalogModel(QObject):
         for name in ("user_flag", "note"):
             new = arrays[name][positions]
             arrays[name][positions] = np.where(new == "", self.cells.column(name)[rows], new)
-
-    def _restore_vetting(self, arrays: dict[str, np.ndarray]) -> None:
-        if self.store is None or not len(arrays["source"]):
-            return
-        keys = list(zip(arrays["source"], arrays["hdu"]))
-        saved = self.store.vetting(keys)
-        for i, key in enumerate(keys):
-            if key in saved:
-                arrays["user_flag"][i], arrays["note"][i] = saved[key]
 
     # -- current star and selections ----------------------------------------------------------
 

@@ -11,11 +11,11 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QProgressBar, QWidget
 from superqt.utils import create_worker
 
+from ..catalog.export import provenance, write_catalog
 from .catalog_model import CatalogModel
 from .plot_export import export_plot
 from .prediction_runner import PredictionRunner
 from .samp import SampLink
-from .workers import export_catalog, export_meta
 
 CATALOG_FILTER = "FITS table (*.fits);;ECSV (*.ecsv);;CSV (*.csv);;VOTable (*.vot *.xml)"
 PLOT_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
@@ -47,7 +47,7 @@ class ExportActions(QObject):
         frame = self.rows_for(scope).reset_index(drop=True)
         self._status(f"Exporting {len(frame):,} rows to {Path(path).name}…", 0)
         self.worker = create_worker(
-            export_catalog, frame, path, self._meta(), _start_thread=False,
+            write_catalog, frame, path, self._meta(), _start_thread=False,
             _connect={"started": self.busy.show, "finished": self.busy.hide, "returned": self._on_exported, "errored": self._on_failed},
         )
         QTimer.singleShot(0, self.worker.start)  # after the caller has connected to it
@@ -78,8 +78,8 @@ class ExportActions(QObject):
     # -- results ------------------------------------------------------------------------------
 
     def _meta(self) -> dict:
-        run = self.runner.settings
-        return export_meta(self.runner.model, run.draws, run.seed)
+        run, model = self.runner.settings, self.runner.model
+        return provenance(model.name if model else "", model.content_hash if model else "", run.draws, run.seed)
 
     def _on_exported(self, path: Path) -> None:
         self._status(f"Catalog written to {path}", 10000)

@@ -7,12 +7,13 @@ adds the panels, menus and the session store (``panels``). Built at once unless 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEventLoop, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from ..bundled import DEMO_DIR, TRAINING_COVERAGE
 from .settings import AppSettings
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         self.runner.runningChanged.connect(self._on_running_changed)
         self.runner.modelChanged.connect(self._on_model_changed)
         self.runner.modelFailed.connect(self._on_model_failed)
+        self.runner.scanFinished.connect(self._on_scan_finished)
         self.progress.cancel.clicked.connect(self.runner.cancel)
         self.catalog.rowsAppended.connect(self._update_title)
         self.catalog.rowsCleared.connect(self._update_title)
@@ -158,26 +160,26 @@ class MainWindow(QMainWindow):
         else:
             self.open_demo()
 
-    def open_paths(self, paths, description: str | None = None) -> list[str]:
+    def open_paths(self, paths, description: str | None = None) -> None:
+        """Open files, folders and list files: rows appear as a worker finds the files, and predictions follow."""
         paths = [str(p) for p in paths]
-        added = self.runner.open(paths)
+        if not paths:
+            return
+        self.runner.open(paths)
         self.settings.add_recent(paths)
-        if paths:
-            first = Path(paths[0])
-            self.settings.last_folder = str(first if first.is_dir() else first.parent)
-        self.loaded = description or (f"folder {Path(paths[0]).name}" if len(paths) == 1 and Path(paths[0]).is_dir() else Path(paths[0]).name if len(paths) == 1 else f"{len(paths)} paths")
-        if not added and paths:
-            self.statusBar().showMessage("No new spectrum files found in what was opened", 8000)
+        first = Path(paths[0])
+        self.settings.last_folder = str(first if first.is_dir() else first.parent)
+        self.loaded = description or (f"folder {first.name}" if len(paths) == 1 and first.is_dir() else first.name if len(paths) == 1 else f"{len(paths)} paths")
         self._update_title()
-        return added
 
-    def open_demo(self) -> list[str]:
+    def open_demo(self) -> bool:
         if not DEMO_DIR.is_dir() or not any(DEMO_DIR.iterdir()):
             self.statusBar().showMessage(f"No demo set found ({DEMO_DIR} is missing): open spectra with File ▸ Open files or drop them here")
             self.loaded = "nothing loaded (no demo set)"
             self._update_title()
-            return []
-        return self.open_paths([DEMO_DIR], description="demo set")
+            return False
+        self.open_paths([DEMO_DIR], description="demo set")
+        return True
 
     def close_all(self) -> None:
         self.vetting.save_note()
@@ -186,13 +188,15 @@ class MainWindow(QMainWindow):
         self.loaded = "nothing loaded"
 
     def rerun(self) -> None:
-        """Predict every loaded file again with the current model and settings."""
-        if self.runner.running:
-            self.statusBar().showMessage("Cancel the running prediction first", 5000)
-            return
+        """Predict every loaded file again with the current model and settings (a run going on is cancelled first)."""
         sources = self.catalog.sources()
+        self.vetting.save_note()
         self.catalog.clear()
         self.runner.open(sources)
+
+    def _on_scan_finished(self, added: int) -> None:
+        if not added:
+            self.statusBar().showMessage("No new spectrum files found in what was opened", 8000)
 
     def _on_open_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Open spectra", self.settings.last_folder, SPECTRUM_FILTER)
@@ -312,16 +316,49 @@ class MainWindow(QMainWindow):
         if not self.built:
             super().closeEvent(event)
             return
-        from superqt.utils import WorkerBase
+        from .prediction_runner import workers_idle
 
         self.vetting.save_note()
         self.catalog.save_unsaved()
         self.save_state()
         self.runner.shut_down()
         self.exports.shut_down()
-        try:
-            WorkerBase.await_workers(msecs=30_000)
-        except RuntimeError as exc:  # a batch still running; the process exits anyway
-            self.messages.notify(str(exc))
-        self.store.close()
+        if wait_until(workers_idle, SHUTDOWN_WAIT_S, self._closing):
+            self.store.close()
+        else:  # a worker is still inside its batch: the store closes when it has finished
+            close_when(workers_idle, self.store.close)
         super().closeEvent(event)
+
+    def _closing(self) -> None:
+        self.setEnabled(False)
+        self.statusBar().showMessage("Closing: waiting for the work going on to reach the end of its batch…")
+
+
+SHUTDOWN_WAIT_S = 30.0
+SHUTDOWN_POLL_MS = 20
+
+
+def wait_until(done, seconds: float, first_wait) -> bool:
+    """Run the event loop (the window still paints) until ``done()`` or ``seconds`` pass; whether ``done()``."""
+    deadline = time.monotonic() + seconds
+    waited = False
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        if not waited:
+            first_wait()
+            waited = True
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, SHUTDOWN_POLL_MS)
+        QThreadPool.globalInstance().waitForDone(SHUTDOWN_POLL_MS)
+    return True
+
+
+def close_when(done, close) -> None:
+    """Call ``close()`` once ``done()``, checked from the event loop for as long as the application runs."""
+    def check() -> None:
+        if done():
+            close()
+        else:
+            QTimer.singleShot(SHUTDOWN_POLL_MS * 5, check)
+
+    check()

@@ -1,25 +1,42 @@
-"""PredictionRunner: loads the model and runs it over the catalog's queued files in a worker thread.
+"""PredictionRunner: loads the model, finds the files opened and runs the model over them, in worker threads.
 
 One run at a time takes every queued file; files opened during a run are queued in the catalog and
 picked up by the next run. Results go straight into the ``CatalogModel``; views follow its signals.
+
+Every run, folder scan and model load carries a token (a generation number). Cancel, Close all
+(the catalog's ``rowsCleared``) and a newer request move the token on, so whatever an older worker
+still delivers is dropped, and new work starts at once instead of waiting for the old worker to
+reach its next batch. The old workers stop there; ``workers_idle`` tells when all have.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import partial
+from itertools import count
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from superqt.utils import create_worker
 
 from ..errors import ModelLoadError
 from .catalog_model import CANCELLED, CatalogModel
+from .model_job import load_model
+from .predict_job import NO_MODEL, PredictionBatch, predict_files
+from .scan_job import scan_files
 from .settings import RunSettings
-from .workers import NO_MODEL, PredictionBatch, Throughput, expand_paths, load_model, predict_files
+from .throughput import Throughput
 
 if TYPE_CHECKING:
     from ..model import LoadedModel
+
+__all__ = ["NO_MODEL", "PredictionRunner", "Progress", "RunSettings", "workers_idle"]
+
+
+def workers_idle() -> bool:
+    """No worker thread of the app is running (superqt runs them all in Qt's global thread pool)."""
+    return QThreadPool.globalInstance().activeThreadCount() == 0
 
 
 @dataclass(frozen=True)
@@ -33,9 +50,10 @@ class Progress:
 
 class PredictionRunner(QObject):
     progressChanged = Signal(object)  # Progress
-    runningChanged = Signal(bool)
+    runningChanged = Signal(bool)  # finding or predicting opened files, or not
     modelChanged = Signal(object)  # LoadedModel or None
     modelFailed = Signal(str)  # why no model could be loaded (the app stays usable for viewing)
+    scanFinished = Signal(int)  # how many new files one ``open`` found
 
     def __init__(self, catalog: CatalogModel, settings: RunSettings | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -44,84 +62,136 @@ class PredictionRunner(QObject):
         self.model: LoadedModel | None = None
         self.model_error = ""
         self.throughput = Throughput()
+        self._tokens = count(1)
         self._worker = None
+        self._run = 0  # token of the run going on (0: none)
         self._run_files: list[str] = []
-        self._loading_model = False
-        self._cancelled = False
+        self._scans: dict[int, object] = {}  # token -> worker of each folder scan going on
+        self._found: dict[int, int] = {}  # token -> new files a scan has found so far
+        self._model_request = 0  # token of the latest model load
         self._shut_down = False
+        self._was_running = False
+        catalog.rowsCleared.connect(self._drop_all)
 
     # -- model --------------------------------------------------------------------------------
 
+    @property
+    def loading_model(self) -> bool:
+        return self._model_request != 0
+
     def load_model(self, spec: str | None = None) -> None:
-        """Load the bundled model (spec None) or a published model directory, off the GUI thread."""
-        self._loading_model = True
-        create_worker(load_model, spec, _connect={"returned": self._on_model_loaded, "errored": self._on_model_failed})
+        """Load the bundled model (spec None) or a published model directory, off the GUI thread; the latest request wins."""
+        token = self._model_request = next(self._tokens)
+        create_worker(load_model, spec, _connect={"returned": partial(self._on_model_loaded, token), "errored": partial(self._on_model_failed, token)})
 
     def set_model(self, model: LoadedModel | None, error: str = "") -> None:
-        self.model, self.model_error, self._loading_model = model, error, False
+        self.model, self.model_error, self._model_request = model, error, 0
         self.modelChanged.emit(model)
         if model is None and error:
             self.modelFailed.emit(error)
         self._start_next()
 
-    def _on_model_loaded(self, model: LoadedModel) -> None:
-        self.set_model(model)
+    def _on_model_loaded(self, token: int, model: LoadedModel) -> None:
+        if token == self._model_request and not self._shut_down:
+            self.set_model(model)
 
-    def _on_model_failed(self, error: Exception) -> None:
+    def _on_model_failed(self, token: int, error: Exception) -> None:
+        if token != self._model_request or self._shut_down:
+            return
         message = str(error) if isinstance(error, ModelLoadError) else f"{type(error).__name__}: {error}"
         if self.model is not None:  # keep predicting with the model already loaded
-            self._loading_model = False
+            self._model_request = 0
             self.modelFailed.emit(f"{message} (still using {self.model.name})")
             self._start_next()
             return
         self.set_model(None, message)
 
-    # -- runs ---------------------------------------------------------------------------------
+    # -- opening ------------------------------------------------------------------------------
 
     @property
     def running(self) -> bool:
-        return self._worker is not None
+        """Finding or predicting opened files."""
+        return self._worker is not None or bool(self._scans)
 
-    def open(self, paths) -> list[str]:
-        """Queue the spectra files in ``paths`` (files, folders, list files); returns the new files."""
-        added = self.catalog.add_files(expand_paths(paths))
-        if added:
-            self._start_next()
-        return added
+    def open(self, paths) -> None:
+        """Queue the spectra files in ``paths`` (files, folders, list files) as a scan finds them, off the GUI thread.
+
+        Rows appear chunk by chunk and the first chunk starts a run at once; ``scanFinished`` says how many were new.
+        """
+        token = next(self._tokens)
+        self._found[token] = 0
+        self._scans[token] = create_worker(
+            scan_files, [str(p) for p in paths],
+            _connect={"yielded": partial(self._on_found, token), "finished": partial(self._on_scan_finished, token)},
+        )
+        self._update_running()
+
+    def _on_found(self, token: int, files: list[str]) -> None:
+        if token not in self._scans:
+            return
+        self._found[token] += len(self.catalog.add_files(files))
+        self._start_next()
+
+    def _on_scan_finished(self, token: int) -> None:
+        if self._scans.pop(token, None) is None:
+            return
+        self.scanFinished.emit(self._found.pop(token, 0))
+        self._update_running()
+
+    # -- runs ---------------------------------------------------------------------------------
 
     def cancel(self) -> None:
-        if self._worker is not None:
-            self._cancelled = True
-            self._worker.quit()
+        """Stop finding and predicting: the rows still queued say so at once, and what the workers still deliver is dropped."""
+        self._stop_workers()
+        self.catalog.mark_unfinished(self.catalog.queued_sources(), CANCELLED)
+        self._update_running()
+        self._emit_progress()
+
+    def _drop_all(self) -> None:
+        """The catalog was cleared (Close all, Predict again): nothing running belongs to it any more.
+
+        The workers are dropped now; the views hear of it on the next event-loop turn, once every
+        view has caught up with the cleared catalog (a repaint from inside ``rowsCleared`` would draw
+        a view that still counts the old rows).
+        """
+        self._stop_workers()
+        QTimer.singleShot(0, self, self._after_drop)
+
+    def _after_drop(self) -> None:
+        self._update_running()
+        self._emit_progress()
+
+    def _stop_workers(self) -> None:
+        for worker in [self._worker, *self._scans.values()]:
+            if worker is not None:
+                worker.quit()  # stops at its next batch; its results no longer match a token
+        self._worker, self._run, self._run_files = None, 0, []
+        self._scans.clear()
+        self._found.clear()
 
     def shut_down(self) -> None:
-        """Cancel, and ignore whatever the worker still delivers (the window is closing)."""
+        """Cancel, and ignore whatever the workers still deliver (the window is closing)."""
         self._shut_down = True
-        self.cancel()
+        self._model_request = 0
+        self._stop_workers()
 
     def _start_next(self) -> None:
         files = self.catalog.queued_sources()
-        if self._worker is not None or self._loading_model or not files or self._shut_down:
+        if self._worker is not None or self.loading_model or not files or self._shut_down:
             return
-        self._run_files, self._cancelled = files, False
+        token = self._run = next(self._tokens)
+        self._run_files = files
         s = self.settings
         self.throughput.start(len(files), time.perf_counter())
         self._worker = create_worker(
-            predict_files,
-            files,
-            self.model,
-            s.device,
-            s.draws,
-            s.seed,
-            s.batch_size,
-            self.catalog.store,
-            _connect={"yielded": self._on_batch, "errored": self._on_error, "finished": self._on_finished},
+            predict_files, files, self.model, s.device, s.draws, s.seed, s.batch_size, self.catalog.store,
+            _connect={"yielded": partial(self._on_batch, token), "errored": partial(self._on_error, token), "finished": partial(self._on_finished, token)},
         )
-        self.runningChanged.emit(True)
+        self._update_running()
         self._emit_progress()
 
-    def _on_batch(self, batch: PredictionBatch) -> None:
-        if self._shut_down:
+    def _on_batch(self, token: int, batch: PredictionBatch) -> None:
+        if token != self._run:
             return
         rows = self.catalog.apply_results(batch.frame, batch.spectra)
         self.throughput.add(len(batch), time.perf_counter(), total=len(self.catalog.queued_sources()) + self.throughput.done + len(batch))
@@ -129,24 +199,25 @@ class PredictionRunner(QObject):
             self.catalog.set_current(int(rows[0]))
         self._emit_progress()
 
-    def _on_error(self, error: Exception) -> None:
+    def _on_error(self, token: int, error: Exception) -> None:
+        if token != self._run:
+            return
         self.catalog.message.emit(f"prediction stopped: {type(error).__name__}: {error}")
         self.catalog.mark_unfinished(self._run_files, f"not predicted: {error}")
 
-    def _on_finished(self) -> None:
-        self._worker = None
-        if self._shut_down:
+    def _on_finished(self, token: int) -> None:
+        if token != self._run:
             return
-        leftover = self._run_files
-        if self._cancelled:
-            self.catalog.mark_unfinished(self.catalog.queued_sources(), CANCELLED)
-        else:
-            self.catalog.mark_unfinished(leftover, "no spectrum found in the file")
-        self._run_files = []
-        self.runningChanged.emit(False)
+        self.catalog.mark_unfinished(self._run_files, "no spectrum found in the file")
+        self._worker, self._run, self._run_files = None, 0, []
+        self._start_next()
+        self._update_running()
         self._emit_progress()
-        if not self._cancelled:
-            self._start_next()
+
+    def _update_running(self) -> None:
+        if self.running != self._was_running:
+            self._was_running = self.running
+            self.runningChanged.emit(self.running)
 
     def _emit_progress(self) -> None:
         now = time.perf_counter()

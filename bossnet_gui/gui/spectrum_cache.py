@@ -37,6 +37,13 @@ class SpectrumCache(QObject):
         self.capacity = capacity
         self._spectra: OrderedDict[Key, Spectrum] = OrderedDict()
         self._loading: set[Key] = set()
+        self._generation = 0  # moved on by ``clear``: reads started before it are dropped
+
+    def clear(self) -> None:
+        """Forget every spectrum, and whatever reads still in flight bring back."""
+        self._spectra.clear()
+        self._loading.clear()
+        self._generation += 1
 
     def put(self, spectrum: Spectrum) -> None:
         key = (spectrum.meta.source, spectrum.meta.hdu)
@@ -64,21 +71,23 @@ class SpectrumCache(QObject):
         if key in self._loading:
             return
         self._loading.add(key)
-        create_worker(read_for, key, _connect={"returned": self._on_read})  # a bound slot: dropped if the cache is deleted
+        create_worker(read_for, key, self._generation, _connect={"returned": self._on_read})  # a bound slot: dropped if the cache is deleted
 
-    def _on_read(self, result: tuple[Key, Spectrum | None, str]) -> None:
-        key, spectrum, reason = result
+    def _on_read(self, result: tuple[Key, Spectrum | None, str, int]) -> None:
+        key, spectrum, reason, generation = result
+        if generation != self._generation:
+            return
         self._loading.discard(key)
         if spectrum is not None:
             self.put(spectrum)
         self.loaded.emit(key, spectrum, reason)
 
 
-def read_for(key: Key) -> tuple[Key, Spectrum | None, str]:
-    """(key, spectrum, "") or (key, None, reason); never raises."""
+def read_for(key: Key, generation: int = 0) -> tuple[Key, Spectrum | None, str, int]:
+    """(key, spectrum, "", generation) or (key, None, reason, generation); never raises."""
     try:
-        return key, read_spectrum(*key), ""
+        return key, read_spectrum(*key), "", generation
     except SpectrumReadError as error:
-        return key, None, error.reason
+        return key, None, error.reason, generation
     except Exception as error:  # a reader bug must not take the window down
-        return key, None, f"{type(error).__name__}: {error}"
+        return key, None, f"{type(error).__name__}: {error}", generation

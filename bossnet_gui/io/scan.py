@@ -1,7 +1,7 @@
 """From what a person points at (files, folders, lists of paths) to spectra, lazily.
 
-* ``find_spectrum_files`` expands files, folders (recursively, sorted, FITS names only) and text files
-  that list paths, without reading any file content while walking folders.
+* ``find_spectrum_files`` (``iter_spectrum_files``, lazily) expands files, folders (recursively, sorted,
+  FITS names only) and text files that list paths, without reading any file content while walking folders.
 * ``peek`` summarises one file from its headers (reader, object id, position) for a table to fill
   lazily; it never raises.
 * ``iter_spectra`` reads file after file, yielding every spectrum of a multi-spectrum file and a
@@ -61,34 +61,38 @@ def find_spectrum_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
     comments, paths relative to the list's folder); any other named file is kept as it is, so that a
     missing or non-FITS file gets its reason when it is read.
     """
-    found: dict[str, Path] = {}
+    return list(iter_spectrum_files(paths))
+
+
+def iter_spectrum_files(paths: PathLike | Iterable[PathLike]) -> Iterator[Path]:
+    """``find_spectrum_files`` one file at a time, as the folders are walked (for rows that appear as files are found)."""
+    seen: set[str] = set()
     for path in _as_list(paths):
-        _expand(Path(path).expanduser(), found, set())
-    return list(found.values())
+        for found in _expand(Path(path).expanduser(), set()):
+            key = os.path.abspath(found)
+            if key not in seen:
+                seen.add(key)
+                yield found
 
 
 def _as_list(paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
     return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
 
 
-def _keep(path: Path, found: dict[str, Path]) -> None:
-    found.setdefault(os.path.abspath(path), path)
-
-
-def _expand(path: Path, found: dict[str, Path], open_lists: set[str]) -> None:
+def _expand(path: Path, open_lists: set[str]) -> Iterator[Path]:
     if path.is_dir():
-        _walk(path, found, set())
+        yield from _walk(path, set())
     elif not is_fits_name(path.name) and _is_list_file(path):
         key = os.path.abspath(path)
         if key in open_lists:  # a list that names itself, directly or not
             return
         for entry in _list_entries(path):
-            _expand(entry, found, open_lists | {key})
+            yield from _expand(entry, open_lists | {key})
     else:
-        _keep(path, found)
+        yield path
 
 
-def _walk(folder: Path, found: dict[str, Path], visited: set[tuple[int, int]]) -> None:
+def _walk(folder: Path, visited: set[tuple[int, int]]) -> Iterator[Path]:
     try:
         info = folder.stat()
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
@@ -100,9 +104,9 @@ def _walk(folder: Path, found: dict[str, Path], visited: set[tuple[int, int]]) -
     for entry in entries:
         try:
             if entry.is_dir():
-                _walk(Path(entry.path), found, visited)
+                yield from _walk(Path(entry.path), visited)
             elif is_fits_name(entry.name) and entry.is_file():
-                _keep(Path(entry.path), found)
+                yield Path(entry.path)
         except OSError:
             continue
 

@@ -35,7 +35,7 @@ def run_app(argv, rows, tmp_path, monkeypatch) -> dict:
     def inspect_and_close():
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, main_window.MainWindow) and w.isVisible() and w.built]
         window = windows[-1] if windows else None
-        if window is None or window.runner.running or window.runner._loading_model or len(window.catalog) < rows:
+        if window is None or window.runner.running or window.runner.loading_model or len(window.catalog) < rows:
             QTimer.singleShot(50, inspect_and_close)
             return
         seen.update(title=window.windowTitle(), rows=len(window.catalog), store=str(window.store.path), states=list(window.catalog.states()),
@@ -72,7 +72,7 @@ def test_no_arguments_predicts_the_shipped_demo_set_with_the_bundled_model(qtbot
 def test_demo_set_opens_when_present_and_is_reported_when_missing(make_window, qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(main_window, "DEMO_DIR", tmp_path / "no-demo")
     window = make_window()
-    assert window.open_demo() == []
+    assert window.open_demo() is False
     assert "no demo set" in window.windowTitle() and "demo" in window.statusBar().currentMessage()
     demo = tmp_path / "demo"
     demo.mkdir()

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from bossnet_gui.catalog.session import SessionStore
+from bossnet_gui.gui.predict_job import with_saved_vetting
 from bossnet_gui.gui.catalog_model import CANCELLED, COLUMNS, QUEUED, CatalogModel, conform
 
 
@@ -92,9 +93,26 @@ def test_vetting_goes_to_the_store_and_comes_back_with_the_results(tmp_path, qtb
         first.set_vetting(0, user_flag="maybe")
     again = CatalogModel(store)
     again.add_files(["/x/a.fits", "/x/b.fits"])
-    again.apply_results(results(["/x/a.fits", "/x/b.fits"]))
+    again.apply_results(with_saved_vetting(results(["/x/a.fits", "/x/b.fits"]), store))  # as the prediction worker does
     assert list(again.frame["user_flag"]) == ["", "white dwarf"]
     assert again.frame.at[1, "note"] == "DA, broad Balmer lines"
+
+
+def test_results_go_in_without_touching_the_store_or_the_files(tmp_path, qtbot, monkeypatch):
+    """apply_results runs on the GUI thread: the saved verdicts came with the rows, looked up by the worker."""
+    store = SessionStore(tmp_path / "s.sqlite")
+    catalog = CatalogModel(store)
+    catalog.add_files(["/x/a.fits"])
+
+    def no_io(*args, **kwargs):
+        raise AssertionError("store or file-system call on the GUI thread")
+
+    for name in ("vetting", "cached_results", "save_results"):
+        monkeypatch.setattr(store, name, no_io)
+    monkeypatch.setattr("os.stat", no_io)
+    monkeypatch.setattr("os.path.realpath", no_io)
+    rows = catalog.apply_results(results(["/x/a.fits"]).assign(user_flag="good", note="fine"))
+    assert list(rows) == [0] and catalog.value(0, "user_flag") == "good" and catalog.value(0, "note") == "fine"
 
 
 def test_current_row_is_owned_by_the_model(catalog, qtbot):

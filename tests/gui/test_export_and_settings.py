@@ -8,7 +8,7 @@ import pytest
 
 from bossnet_gui.catalog.export import read_catalog
 from bossnet_gui.gui.prediction_runner import RunSettings
-from bossnet_gui.gui.workers import NO_MODEL
+from bossnet_gui.gui.predict_job import NO_MODEL
 from tests.gui.conftest import image_variation, lamost_files, wait_for_run
 
 

@@ -1,4 +1,4 @@
-"""The plain-Python work behind the GUI: batch ramp, streaming predictions, failures as rows, cache, SAMP."""
+"""The plain-Python jobs behind the GUI: batch ramp, streaming predictions, failures as rows, cache, the real worker's cancel."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import math
 import pytest
 
 from bossnet_gui.catalog.session import SessionStore
-from bossnet_gui.gui.workers import NO_MODEL, Throughput, batch_sizes, expand_paths, predict_files
+from bossnet_gui.gui.predict_job import NO_MODEL, batch_sizes, predict_files
+from bossnet_gui.gui.scan_job import expand_paths
+from bossnet_gui.gui.throughput import Throughput
 from bossnet_gui.model.predictor import OK
 from tests.gui.conftest import lamost_files
 
@@ -33,11 +35,23 @@ def test_predictions_stream_per_batch_with_failures_as_rows(tiny_model, spectra_
     assert sum(s is not None for s in spectra) == 7
 
 
-def test_stopping_the_generator_is_the_cancel(tiny_model):
-    run = predict_files([str(p) for p in lamost_files(12)], tiny_model, draws=1, batch_size=4)
-    first = next(run)
-    run.close()  # what GeneratorWorker.quit() amounts to: nothing runs after the yield
-    assert len(first) == 1
+def test_quitting_the_worker_stops_reading_and_predicting_after_the_batch_in_hand(tiny_model, qtbot, monkeypatch):
+    """The real superqt worker, told to quit at its first batch, reads no file beyond the next batch."""
+    from superqt.utils import create_worker
+
+    import bossnet_gui.io.scan as scan
+
+    opened = []
+    real_read = scan.read_spectra
+    monkeypatch.setattr(scan, "read_spectra", lambda path: (opened.append(path), real_read(path))[1])
+    files = [str(p) for p in lamost_files(12)]
+    delivered = []
+    worker = create_worker(predict_files, files, tiny_model, "cpu", 1, 0, 4, _start_thread=False)
+    worker.yielded.connect(lambda batch: (delivered.append(len(batch)), worker.quit()))
+    with qtbot.waitSignal(worker.finished, timeout=30_000):
+        worker.start()
+    assert delivered[0] == 1
+    assert len(opened) <= 1 + 4 < len(files)  # the batch of four may have been under way when quit came; nothing after it
 
 
 def test_without_a_model_rows_say_why(spectra_folder):
