@@ -26,14 +26,14 @@ from ..catalog.session import SessionStore
 from ..catalog.table import USER_FLAGS
 from ..results import OK
 from ..spectrum import Spectrum
-from .column_store import COLUMNS, ColumnStore, as_arrays, conform
+from .column_store import COLUMNS, ColumnStore, as_arrays, blank_arrays, conform
 from .spectrum_cache import SpectrumCache
 
 QUEUED = "queued"
 SAVE_RETRY_MS = 3000  # a verdict or note the store refused is written again after this pause
 CANCELLED = "cancelled before prediction"
 NOT_PREDICTED = ("not predicted", "cancelled")  # statuses that say why no prediction was tried (not a failure)
-__all__ = ["CANCELLED", "COLUMNS", "QUEUED", "CatalogModel", "RowFilter", "conform", "queued_rows", "row_state"]
+__all__ = ["CANCELLED", "COLUMNS", "QUEUED", "CatalogModel", "RowFilter", "conform", "row_state"]
 
 
 def row_state(status: str) -> str:
@@ -43,10 +43,6 @@ def row_state(status: str) -> str:
     if status == OK:
         return "predicted"
     return "not predicted" if str(status).startswith(NOT_PREDICTED) else "failed"
-
-
-def queued_rows(sources: Sequence[str]) -> pd.DataFrame:
-    return conform(pd.DataFrame({"source": list(sources), "hdu": "", "status": QUEUED}))
 
 
 class VettingEdit(QUndoCommand):
@@ -151,7 +147,7 @@ class CatalogModel(QObject):
         known = set(self._queued) | {source for source, _ in self._keyed}
         new = [s for s in dict.fromkeys(str(s) for s in sources) if s not in known]
         if new:
-            first = self.cells.append(as_arrays(queued_rows(new)))
+            first = self.cells.append(blank_arrays(len(new), source=new, status=QUEUED))
             self._queued.update({s: first + i for i, s in enumerate(new)})
             self._update_visible()
             self.rowsAppended.emit(first, len(self) - 1)

@@ -8,6 +8,7 @@ the results and looking up the verdicts and notes saved for them.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Iterator, Sequence
@@ -58,12 +59,15 @@ def predict_files(
     seed: int = 0,
     batch_size: int = 16,
     store: SessionStore | None = None,
+    pause: float = 0.0,
 ) -> Iterator[PredictionBatch]:
     """Read and predict ``files``, one ``PredictionBatch`` per batch; stop iterating to cancel.
 
     Results stored for the same files, model, draws and seed come back first, from the session
     store, without reading the files. Unreadable files come back as rows with their reason;
     without a model, rows carry what the files say (id, S/N) and why nothing was predicted.
+    After each batch the worker sleeps ``pause`` seconds: reading is Python work that holds the
+    interpreter lock, and without a pause the GUI thread waits behind it to show the batch.
     """
     files = [str(f) for f in files]
     predictor = make_predictor(model, device) if model is not None else None
@@ -82,6 +86,7 @@ def predict_files(
         if store is not None and predictor is not None:
             store.save_results(frame, draws, seed)
         yield PredictionBatch(with_saved_vetting(frame, store), [None if isinstance(item, SpectrumReadError) else item for item in chunk])
+        time.sleep(pause)
 
 
 def with_saved_vetting(frame: pd.DataFrame, store: SessionStore | None) -> pd.DataFrame:

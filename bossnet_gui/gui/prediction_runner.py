@@ -17,6 +17,7 @@ from functools import partial
 from itertools import count
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from superqt.utils import create_worker
 
@@ -30,6 +31,10 @@ from .throughput import Throughput
 
 if TYPE_CHECKING:
     from ..model import LoadedModel
+
+ROWS_ADDED_PER_TURN = 1000
+WORKER_PAUSE_S = 0.005  # after each batch: the GUI thread gets the interpreter to show it (see predict_files)
+ADD_EVERY_MS = 1  # a timer, not a posted event: other timers and painting get their turn in between
 
 __all__ = ["NO_MODEL", "PredictionRunner", "Progress", "RunSettings", "workers_idle"]
 
@@ -66,8 +71,11 @@ class PredictionRunner(QObject):
         self._worker = None
         self._run = 0  # token of the run going on (0: none)
         self._run_files: list[str] = []
+        self._batches: list[PredictionBatch] = []  # delivered by the run's worker, not yet in the catalog
         self._scans: dict[int, object] = {}  # token -> worker of each folder scan going on
-        self._found: dict[int, int] = {}  # token -> new files a scan has found so far
+        self._pending: dict[int, list[str]] = {}  # token -> files its scan found, not yet in the catalog
+        self._found: dict[int, int] = {}  # token -> new files an open has put in the catalog so far
+        self._adding = False
         self._model_request = 0  # token of the latest model load
         self._shut_down = False
         self._was_running = False
@@ -111,7 +119,7 @@ class PredictionRunner(QObject):
     @property
     def running(self) -> bool:
         """Finding or predicting opened files."""
-        return self._worker is not None or bool(self._scans)
+        return self._worker is not None or bool(self._found)
 
     def open(self, paths) -> None:
         """Queue the spectra files in ``paths`` (files, folders, list files) as a scan finds them, off the GUI thread.
@@ -119,7 +127,7 @@ class PredictionRunner(QObject):
         Rows appear chunk by chunk and the first chunk starts a run at once; ``scanFinished`` says how many were new.
         """
         token = next(self._tokens)
-        self._found[token] = 0
+        self._found[token], self._pending[token] = 0, []
         self._scans[token] = create_worker(
             scan_files, [str(p) for p in paths],
             _connect={"yielded": partial(self._on_found, token), "finished": partial(self._on_scan_finished, token)},
@@ -127,15 +135,34 @@ class PredictionRunner(QObject):
         self._update_running()
 
     def _on_found(self, token: int, files: list[str]) -> None:
-        if token not in self._scans:
-            return
-        self._found[token] += len(self.catalog.add_files(files))
-        self._start_next()
+        if token in self._pending:
+            self._pending[token].extend(files)
+            self._add_found_soon()
 
     def _on_scan_finished(self, token: int) -> None:
-        if self._scans.pop(token, None) is None:
-            return
-        self.scanFinished.emit(self._found.pop(token, 0))
+        if self._scans.pop(token, None) is not None:
+            self._add_found_soon()
+
+    def _add_found_soon(self) -> None:
+        """Found files go into the catalog from a timer, a few thousand per event-loop turn: chunks that
+        arrive together (Qt delivers every queued signal in one pass) do not add up to one long stall."""
+        if not self._adding:
+            self._adding = True
+            QTimer.singleShot(ADD_EVERY_MS, self, self._add_found)
+
+    def _add_found(self) -> None:
+        self._adding = False
+        room = ROWS_ADDED_PER_TURN
+        for token, files in list(self._pending.items()):
+            taken, files[:room] = files[:room], []
+            room -= len(taken)
+            self._found[token] += len(self.catalog.add_files(taken))
+            if not files and token not in self._scans:  # that scan has ended and all it found is in
+                del self._pending[token]
+                self.scanFinished.emit(self._found.pop(token))
+        if any(self._pending.values()):
+            self._add_found_soon()
+        self._start_next()
         self._update_running()
 
     # -- runs ---------------------------------------------------------------------------------
@@ -165,8 +192,9 @@ class PredictionRunner(QObject):
         for worker in [self._worker, *self._scans.values()]:
             if worker is not None:
                 worker.quit()  # stops at its next batch; its results no longer match a token
-        self._worker, self._run, self._run_files = None, 0, []
+        self._worker, self._run, self._run_files, self._batches = None, 0, [], []
         self._scans.clear()
+        self._pending.clear()
         self._found.clear()
 
     def shut_down(self) -> None:
@@ -184,17 +212,28 @@ class PredictionRunner(QObject):
         s = self.settings
         self.throughput.start(len(files), time.perf_counter())
         self._worker = create_worker(
-            predict_files, files, self.model, s.device, s.draws, s.seed, s.batch_size, self.catalog.store,
+            predict_files, files, self.model, s.device, s.draws, s.seed, s.batch_size, self.catalog.store, WORKER_PAUSE_S,
             _connect={"yielded": partial(self._on_batch, token), "errored": partial(self._on_error, token), "finished": partial(self._on_finished, token)},
         )
         self._update_running()
         self._emit_progress()
 
     def _on_batch(self, token: int, batch: PredictionBatch) -> None:
-        if token != self._run:
+        if token == self._run:
+            self._batches.append(batch)
+            if len(self._batches) == 1:
+                QTimer.singleShot(ADD_EVERY_MS, self, self._apply_batches)
+
+    def _apply_batches(self) -> None:
+        """The batches that arrived since the last event-loop turn, into the catalog in one step (one
+        repaint), however many a fast worker delivered at once."""
+        batches, self._batches = self._batches, []
+        if not batches:
             return
-        rows = self.catalog.apply_results(batch.frame, batch.spectra)
-        self.throughput.add(len(batch), time.perf_counter(), total=len(self.catalog.queued_sources()) + self.throughput.done + len(batch))
+        frame = batches[0].frame if len(batches) == 1 else pd.concat([b.frame for b in batches], ignore_index=True)
+        rows = self.catalog.apply_results(frame, [s for b in batches for s in b.spectra])
+        n = len(frame)
+        self.throughput.add(n, time.perf_counter(), total=len(self.catalog.queued_sources()) + self.throughput.done + n)
         if self.catalog.current < 0 and len(rows):
             self.catalog.set_current(int(rows[0]))
         self._emit_progress()
@@ -202,12 +241,14 @@ class PredictionRunner(QObject):
     def _on_error(self, token: int, error: Exception) -> None:
         if token != self._run:
             return
+        self._apply_batches()
         self.catalog.message.emit(f"prediction stopped: {type(error).__name__}: {error}")
         self.catalog.mark_unfinished(self._run_files, f"not predicted: {error}")
 
     def _on_finished(self, token: int) -> None:
         if token != self._run:
             return
+        self._apply_batches()
         self.catalog.mark_unfinished(self._run_files, "no spectrum found in the file")
         self._worker, self._run, self._run_files = None, 0, []
         self._start_next()

@@ -7,10 +7,11 @@ import time
 from itertools import islice
 from typing import Iterable, Iterator
 
-from ..io import iter_spectrum_files
+from ..io import iter_spectrum_names
 
-CHUNK_SECONDS = 0.05  # rows appear at least this often while a big folder is walked
-CHUNK_FILES = 2000  # and at most this many at a time, so adding them stays a short step
+CHUNK_SECONDS = 0.02  # rows appear at least this often while a big folder is walked
+CHUNK_FILES = 2000  # and at most this many at a time
+PAUSE_SECONDS = 0.01  # after each chunk the walk leaves the interpreter to the GUI thread for a while
 
 
 def absolute(paths: Iterable[str]) -> list[str]:
@@ -19,12 +20,16 @@ def absolute(paths: Iterable[str]) -> list[str]:
 
 def expand_paths(paths: Iterable[str]) -> list[str]:
     """Absolute file names for what a person pointed at (files, folders, list files)."""
-    return [f for chunk in scan_files(paths) for f in chunk]
+    return [f for chunk in scan_files(paths, pause=0) for f in chunk]
 
 
-def scan_files(paths: Iterable[str], seconds: float = CHUNK_SECONDS, most: int = CHUNK_FILES) -> Iterator[list[str]]:
-    """The absolute names of the files to read, a chunk at a time: whatever was found in ``seconds``, at most ``most``."""
-    found = (os.path.abspath(p) for p in iter_spectrum_files(absolute(paths)))
+def scan_files(paths: Iterable[str], seconds: float = CHUNK_SECONDS, most: int = CHUNK_FILES, pause: float = PAUSE_SECONDS) -> Iterator[list[str]]:
+    """The absolute names of the files to read, a chunk at a time: whatever was found in ``seconds``, at most ``most``.
+
+    The walk is Python work that holds the interpreter lock; pausing between chunks keeps the GUI
+    thread, which needs that lock for every call back into Python, from waiting behind it.
+    """
+    found = iter_spectrum_names(absolute(paths))
     while True:
         deadline = time.perf_counter() + seconds
         chunk = []
@@ -35,3 +40,4 @@ def scan_files(paths: Iterable[str], seconds: float = CHUNK_SECONDS, most: int =
         if not chunk:
             return
         yield chunk
+        time.sleep(pause)

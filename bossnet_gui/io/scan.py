@@ -65,21 +65,33 @@ def find_spectrum_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
 
 
 def iter_spectrum_files(paths: PathLike | Iterable[PathLike]) -> Iterator[Path]:
-    """``find_spectrum_files`` one file at a time, as the folders are walked (for rows that appear as files are found)."""
+    """``find_spectrum_files`` one file at a time, as the folders are walked."""
+    for _, found in _unique(paths):
+        yield Path(found)
+
+
+def iter_spectrum_names(paths: PathLike | Iterable[PathLike]) -> Iterator[str]:
+    """The absolute names of ``find_spectrum_files``, one at a time as the folders are walked (few
+    Python objects per file: a walk in a thread leaves the GUI thread its share of the interpreter)."""
+    for name, _ in _unique(paths):
+        yield name
+
+
+def _unique(paths: PathLike | Iterable[PathLike]) -> Iterator[tuple[str, PathLike]]:
     seen: set[str] = set()
     for path in _as_list(paths):
         for found in _expand(Path(path).expanduser(), set()):
-            key = os.path.abspath(found)
-            if key not in seen:
-                seen.add(key)
-                yield found
+            name = os.path.abspath(found)
+            if name not in seen:
+                seen.add(name)
+                yield name, found
 
 
 def _as_list(paths: PathLike | Iterable[PathLike]) -> list[PathLike]:
     return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
 
 
-def _expand(path: Path, open_lists: set[str]) -> Iterator[Path]:
+def _expand(path: Path, open_lists: set[str]) -> Iterator[PathLike]:
     if path.is_dir():
         yield from _walk(path, set())
     elif not is_fits_name(path.name) and _is_list_file(path):
@@ -92,9 +104,9 @@ def _expand(path: Path, open_lists: set[str]) -> Iterator[Path]:
         yield path
 
 
-def _walk(folder: Path, visited: set[tuple[int, int]]) -> Iterator[Path]:
+def _walk(folder: str | Path, visited: set[tuple[int, int]]) -> Iterator[str]:
     try:
-        info = folder.stat()
+        info = os.stat(folder)
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
         return
@@ -104,9 +116,9 @@ def _walk(folder: Path, visited: set[tuple[int, int]]) -> Iterator[Path]:
     for entry in entries:
         try:
             if entry.is_dir():
-                yield from _walk(Path(entry.path), visited)
+                yield from _walk(entry.path, visited)
             elif is_fits_name(entry.name) and entry.is_file():
-                yield Path(entry.path)
+                yield entry.path
         except OSError:
             continue
 

@@ -105,15 +105,15 @@ def test_folders_are_scanned_off_the_gui_thread_with_rows_appearing_chunk_by_chu
         for i in range(250):
             (folder / f"part{part}" / f"s{i:04d}.fits").write_bytes(b"")
     walked_on = set()
-    real = scan_job.iter_spectrum_files
+    real = scan_job.iter_spectrum_names
 
     def recording(paths):
         walked_on.add(threading.current_thread() is threading.main_thread())
         yield from real(paths)
 
-    monkeypatch.setattr(scan_job, "iter_spectrum_files", recording)
-    monkeypatch.setattr(scan_job, "CHUNK_FILES", 100)
-    monkeypatch.setattr(scan_job.scan_files, "__defaults__", (scan_job.CHUNK_SECONDS, 100))
+    monkeypatch.setattr(scan_job, "iter_spectrum_names", recording)
+    monkeypatch.setattr(scan_job.scan_files, "__defaults__", (scan_job.CHUNK_SECONDS, 100, 0.0))
+    monkeypatch.setattr(prediction_runner, "ROWS_ADDED_PER_TURN", 100)  # so that 1,000 files take ten turns
     window = make_window(model=None)
     appended = []
     window.catalog.rowsAppended.connect(lambda first, last: appended.append(last - first + 1))
