@@ -25,10 +25,9 @@ from astropy.table import Table
 
 from .. import __version__
 from .flags import FLAGS
-from .table import DESCRIPTIONS, UNITS
+from .table import DESCRIPTIONS, TEXT_COLUMNS, UNITS
 
 FORMATS = {".fits": "fits", ".fit": "fits", ".ecsv": "ecsv", ".csv": "csv", ".vot": "votable", ".xml": "votable"}
-TEXT_COLUMNS = ("source", "hdu", "status", "id", "instrument", "survey", "file_format", "flag_names", "model", "model_hash", "user_flag", "note")
 
 
 def catalog_format(path: str | Path) -> str:

@@ -29,6 +29,9 @@ FLAG_COLUMNS = ["result_flags", "flag_warn", "flag_bad", "flag_vet", "flag_names
 PROVENANCE = ["model", "model_hash"]
 VETTING = ["user_flag", "note"]
 USER_FLAGS = ("", "good", "bad", "white dwarf", "binary", "unsure")
+TEXT_COLUMNS = ("source", "hdu", "status", "id", "instrument", "survey", "file_format", "flag_names", "model", "model_hash", "user_flag", "note")
+BOOL_COLUMNS = ("flag_warn", "flag_bad", "flag_vet")
+INT_COLUMNS = ("result_flags",)  # every other column is float
 
 UNITS = {
     "ra": "deg",
@@ -67,6 +70,21 @@ def parameter_columns(draws: int) -> list[str]:
 
 def all_columns(draws: int) -> list[str]:
     return KEY + IDENTITY + parameter_columns(draws) + DIAGNOSTICS + FLAG_COLUMNS + PROVENANCE + VETTING
+
+
+def column_dtype(name: str):
+    if name in TEXT_COLUMNS:
+        return object
+    if name in BOOL_COLUMNS:
+        return bool
+    if name in INT_COLUMNS:
+        return np.int64
+    return float
+
+
+def empty_value(name: str):
+    """What a column holds where nothing is known: "", False, 0 or NaN."""
+    return "" if name in TEXT_COLUMNS else False if name in BOOL_COLUMNS else 0 if name in INT_COLUMNS else np.nan
 
 
 def bad_flux_fraction(spectrum: Spectrum) -> float:

@@ -12,26 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..catalog.export import TEXT_COLUMNS
-from ..catalog.table import all_columns
+from ..catalog.table import BOOL_COLUMNS, INT_COLUMNS, TEXT_COLUMNS, all_columns, column_dtype, empty_value
 
 COLUMNS = all_columns(1)  # always with the _median/_err columns (NaN when run without draws)
-BOOL_COLUMNS = ("flag_warn", "flag_bad", "flag_vet")
-INT_COLUMNS = ("result_flags",)
-
-
-def column_dtype(name: str):
-    if name in TEXT_COLUMNS:
-        return object
-    if name in BOOL_COLUMNS:
-        return bool
-    if name in INT_COLUMNS:
-        return np.int64
-    return float
-
-
-def empty_value(name: str):
-    return "" if name in TEXT_COLUMNS else False if name in BOOL_COLUMNS else 0 if name in INT_COLUMNS else np.nan
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:

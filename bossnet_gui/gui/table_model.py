@@ -15,9 +15,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QColor
 
 from ..catalog.flags import describe
-from ..catalog.table import DESCRIPTIONS, UNITS
+from ..catalog.table import DESCRIPTIONS, UNITS, column_dtype
 from .catalog_model import COLUMNS, CatalogModel, row_state
-from .column_store import column_dtype
 
 STATE = "state"
 HEADERS = {
