@@ -28,7 +28,8 @@ class Progress:
     done, never towards the rate, so the time left is that of the files still to do.
     """
 
-    def __init__(self, total: int, initial: int = 0, stream=sys.stderr):
+    def __init__(self, total: int, initial: int = 0, stream=None):
+        stream = stream or sys.stderr  # looked up now: sys.stderr may have been replaced since import
         self.total, self.initial, self.stream, self.start = total, initial, stream, time.monotonic()
         self.tty = getattr(stream, "isatty", lambda: False)()
         self.last_print = 0.0

@@ -56,11 +56,8 @@ def air_to_vacuum(wavelength_angstrom: np.ndarray | float) -> np.ndarray:
 
 
 def column(data: fits.FITS_rec, name: str) -> np.ndarray:
-    """A table column by case-insensitive name."""
-    for actual in data.columns.names:
-        if actual.lower() == name.lower():
-            return np.asarray(data[actual])
-    raise KeyError(f"no column '{name}'")
+    """A table column by name in any case (``FITS_rec`` looks names up case-blind; KeyError if absent)."""
+    return np.asarray(data[name])
 
 
 def row_values(hdu: fits.BinTableHDU, index: int = 0) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from astropy.stats import mad_std
 
 from ..io import read_spectra
 from ..model.predictor import Predictor
@@ -75,7 +76,7 @@ def predict(predictor: Predictor, spectra: list[Spectrum], labels: np.ndarray, n
 
 
 def bias_scatter(error: np.ndarray) -> dict[str, float]:
-    """Median offset, robust scatter (1.4826 × MAD) and RMS of the finite errors."""
+    """Median offset, robust scatter (1.4826 × MAD, astropy's ``mad_std``) and RMS of the finite errors."""
     error = error[np.isfinite(error)]
     if not len(error):
         return {"n": 0, "bias": math.nan, "scatter": math.nan, "rms": math.nan}
@@ -83,7 +84,7 @@ def bias_scatter(error: np.ndarray) -> dict[str, float]:
     return {
         "n": int(len(error)),
         "bias": bias,
-        "scatter": float(1.4826 * np.median(np.abs(error - bias))),
+        "scatter": float(mad_std(error)),
         "rms": float(np.sqrt(np.mean(error**2))),
     }
 

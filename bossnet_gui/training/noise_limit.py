@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from astropy.stats import mad_std
 
 from .library import LABELS
 from .simulate import BOSS, C_KMS, error_array, tilt_coordinate
@@ -73,7 +74,7 @@ def headline_scatter(bounds_at_unit_snr: np.ndarray, floor: float, snr_range: tu
     star = rng.integers(0, len(bounds_at_unit_snr), HEADLINE_DRAWS)
     snr = np.exp(rng.uniform(*np.log(snr_range), HEADLINE_DRAWS))
     errors = rng.standard_normal(HEADLINE_DRAWS) * np.sqrt(floor**2 + (bounds_at_unit_snr[star] / snr) ** 2)
-    return float(1.4826 * np.median(np.abs(errors - np.median(errors))))
+    return float(mad_std(errors))
 
 
 def floor_for(target: float, bounds_at_unit_snr: np.ndarray, snr_range: tuple[float, float]) -> float:

@@ -89,3 +89,15 @@ def test_noise_limit_fits_on_training_stars_in_its_teff_range_and_bounds_the_tes
     assert table[7] == "| bound ⊕ network at S/N 100 | " + " | ".join(f"{math.hypot(m, 0.3):.2f}" for m in medians) + " |"
     assert table[8] == "| network, same stars and views | 0.30 | 0.30 | 0.30 | 0.30 | 0.30 |"
     assert noise_limit_table(None, "### Noise limit") == []
+
+
+def test_robust_scatter_is_astropys_mad_std():
+    import numpy as np
+    from astropy.stats import mad_std
+
+    from bossnet_gui.training.evaluate import bias_scatter
+
+    errors = np.random.default_rng(3).standard_normal(1001) * 0.3 + 0.1
+    errors[::50] = np.nan
+    stats = bias_scatter(errors)
+    assert stats["n"] == 980 and stats["scatter"] == pytest.approx(mad_std(errors, ignore_nan=True), rel=1e-12)
