@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from .file_open import FileOpenEvents
     from .main_window import APP_NAME, MainWindow
     app = QApplication.instance() or QApplication([APP_NAME])
     app.setOrganizationName(APP_NAME)
@@ -63,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     QThreadPool.globalInstance().setMaxThreadCount(max(4, QThreadPool.globalInstance().maxThreadCount()))
     shorten_gil_switch()
     window = MainWindow(build=False)
+    opened = FileOpenEvents(window)
+    app.installEventFilter(opened)
     window.show()
-    when_imported(PANELS, lambda: _build_and_start(window, argv))
+    when_imported(PANELS, lambda: _build_and_start(window, argv + opened.take()))
     return app.exec()
 
 

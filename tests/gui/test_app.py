@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import configparser
 import subprocess
 import sys
@@ -58,6 +60,16 @@ def test_main_opens_the_files_given(qtbot, tmp_path, monkeypatch):
     assert seen["rows"] == 3 and "3 spectra" in seen["title"] and "3 paths" in seen["title"]
     assert seen["store"].startswith(str(tmp_path / "data"))
     assert (tmp_path / "config" / "bossnet-gui" / "bossnet-gui.conf").is_file()  # QSettings written on close
+
+
+def test_a_file_opened_from_finder_is_opened_instead_of_the_demo(qtbot, tmp_path, monkeypatch):
+    """macOS hands a double-clicked file over as a QFileOpenEvent, which arrives while the window is still starting."""
+    from PySide6.QtGui import QFileOpenEvent
+
+    star = str(lamost_files(1)[0])
+    QApplication.postEvent(QApplication.instance(), QFileOpenEvent(star))
+    seen = run_app([], 1, tmp_path, monkeypatch)
+    assert seen["rows"] == 1 and Path(star).name in seen["title"]
 
 
 def test_no_arguments_predicts_the_shipped_demo_set_with_the_bundled_model(qtbot, tmp_path, monkeypatch):
