@@ -168,8 +168,9 @@ class MainWindow(QMainWindow):
         self.runner.open(paths)
         self.settings.add_recent(paths)
         first = Path(paths[0])
-        self.settings.last_folder = str(first if first.is_dir() else first.parent)
-        self.loaded = description or (f"folder {first.name}" if len(paths) == 1 and first.is_dir() else first.name if len(paths) == 1 else f"{len(paths)} paths")
+        folder = first.is_dir()
+        self.settings.last_folder = str(first if folder else first.parent)
+        self.loaded = description or (f"folder {first.name}" if len(paths) == 1 and folder else first.name if len(paths) == 1 else f"{len(paths)} paths")
         self._update_title()
 
     def open_demo(self) -> bool:
@@ -323,7 +324,9 @@ class MainWindow(QMainWindow):
         self.save_state()
         self.runner.shut_down()
         self.exports.shut_down()
-        if wait_until(workers_idle, SHUTDOWN_WAIT_S, self._closing):
+        if not workers_idle():
+            self._closing()
+        if wait_until(workers_idle, SHUTDOWN_WAIT_S):
             self.store.close()
         else:  # a worker is still inside its batch: the store closes when it has finished
             close_when(workers_idle, self.store.close)
@@ -338,16 +341,12 @@ SHUTDOWN_WAIT_S = 30.0
 SHUTDOWN_POLL_MS = 20
 
 
-def wait_until(done, seconds: float, first_wait) -> bool:
+def wait_until(done, seconds: float) -> bool:
     """Run the event loop (the window still paints) until ``done()`` or ``seconds`` pass; whether ``done()``."""
     deadline = time.monotonic() + seconds
-    waited = False
     while not done():
         if time.monotonic() > deadline:
             return False
-        if not waited:
-            first_wait()
-            waited = True
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents, SHUTDOWN_POLL_MS)
         QThreadPool.globalInstance().waitForDone(SHUTDOWN_POLL_MS)
     return True
