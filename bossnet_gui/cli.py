@@ -20,7 +20,7 @@ EPILOG = """Compared with the published BOSS Net command line (python -m bossnet
   -d/--data_source          not needed: formats are sniffed from file content
   -u/--num_uncertainty_draws  = --draws (-u works too; default here 20, the paper's value)
   -b/--batch_size           = --batch-size (-b works too)
-  -o/--output_file          = -o/--output (the extension picks FITS, ECSV, CSV or VOTable)
+  -o/--output_file          = -o/--output (the extension picks FITS, ECSV, CSV, VOTable or Parquet)
   the release's model_boss / model_apogee directories: --model DIR (with --stats YAML if needed)
 
 The catalog has one row per input spectrum, failed ones included (status = the reason).
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bossnet-gui predict", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="FITS files, folders, or text files listing paths")
-    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="catalog file: .fits, .ecsv, .csv, .vot or .xml")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="catalog file: .fits, .ecsv, .csv, .vot, .xml or .parquet")
     parser.add_argument("-u", "--draws", type=int, default=20, metavar="N", help="Monte-Carlo draws for uncertainties (0: point estimates only)")
     parser.add_argument(
         "--model",

@@ -1,13 +1,15 @@
 """Catalog rows, quality flags and export round trips."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from astropy.table import Table
 
-from bossnet_gui.catalog.export import provenance, read_catalog, write_catalog
+from bossnet_gui.catalog.export import arrow_table, provenance, read_catalog, write_catalog, write_part
 from bossnet_gui.catalog.flags import FLAGS, Thresholds, compute_flags, describe
-from bossnet_gui.catalog.table import all_columns, frame_from_batch
+from bossnet_gui.catalog.table import DESCRIPTIONS, all_columns, frame_from_batch
 from bossnet_gui.errors import SpectrumReadError
 from bossnet_gui.model import Predictor
 
@@ -73,7 +75,7 @@ def test_one_row_per_input_with_published_column_names():
     assert "logTeff_err" not in frame_from_batch(Predictor(small_model()).predict([synthetic("a")], draws=0), small_model()).columns
 
 
-@pytest.mark.parametrize("suffix", [".fits", ".ecsv", ".csv", ".vot", ".xml"])
+@pytest.mark.parametrize("suffix", [".fits", ".ecsv", ".csv", ".vot", ".xml", ".parquet"])
 def test_export_round_trip_is_lossless(tmp_path, suffix):
     frame, model = _catalog()
     frame.loc[0, "note"] = 'naïve, "quoted" # note'
@@ -104,6 +106,34 @@ def test_fits_export_has_units_that_fits_readers_accept(tmp_path):
         warnings.simplefilter("error")
         Table.read(path)
         assert read_catalog(path)[1]["MODELSHA"] == model.content_hash
+
+
+def test_parquet_carries_units_descriptions_and_provenance_for_pandas_and_pyarrow(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    frame, model = _catalog()
+    path = write_catalog(frame, tmp_path / "cat.parquet", provenance(model.name, model.content_hash, draws=3, seed=7))
+    schema = pq.read_schema(path)
+    assert schema.field("Teff").metadata[b"unit"] == b"K" and schema.field("logg").metadata[b"unit"] == b"dex"
+    assert schema.field("ood_score").metadata[b"description"].decode() == DESCRIPTIONS["ood_score"]
+    assert json.loads(schema.metadata[b"MODELSHA"]) == model.content_hash
+    assert str(schema.field("result_flags").type) == "int64" and str(schema.field("flag_bad").type) == "bool"
+    plain = pd.read_parquet(path)  # what a user does with it, no bossnet-gui involved
+    np.testing.assert_array_equal(plain["Teff"], frame["Teff"])
+    assert plain["status"].tolist() == frame["status"].tolist()
+
+
+def test_a_folder_of_parquet_parts_reads_as_one_table(tmp_path):
+    pytest.importorskip("pyarrow")
+    frame, model = _catalog()
+    meta = provenance(model.name, model.content_hash, draws=3, seed=7)
+    folder = tmp_path / "cat.parquet"
+    write_part(arrow_table(frame.iloc[:2], meta), folder, "part-000000.parquet")
+    write_part(arrow_table(frame.iloc[2:], meta), folder, "part-000001.parquet")
+    assert sorted(p.name for p in folder.iterdir()) == ["part-000000.parquet", "part-000001.parquet"]  # no temporary left
+    back, back_meta = read_catalog(folder)
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    assert back_meta["SEED"] == 7
+    assert pd.read_parquet(folder)["source"].tolist() == frame["source"].tolist()
 
 
 def test_unknown_extension_is_refused(tmp_path):

@@ -1,16 +1,22 @@
-"""Write and read the catalog as FITS binary table, ECSV, CSV or VOTable, losslessly.
+"""Write and read the catalog as FITS binary table, ECSV, CSV, VOTable or Parquet, losslessly.
 
 The file extension picks the format. Every format carries the provenance block (model, weights
 hash, draws, seed, software version, flag definitions): FITS as header keywords, ECSV in its
-YAML meta, VOTable as INFO elements; CSV stays plain (model and hash are columns). Writes go to a
-temporary file that replaces the target, so a reader never sees half a catalog.
+YAML meta, VOTable as INFO elements, Parquet as schema metadata (units and descriptions as field
+metadata); CSV stays plain (model and hash are columns). Writes go to a temporary file that
+replaces the target, so a reader never sees half a catalog.
+
+Parquet needs pyarrow (the ``distributed`` extra). A Parquet catalog may also be a folder of part
+files (``write_part``), which pandas, pyarrow and Dask read as one table.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
-import warnings
 import tempfile
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,14 +33,24 @@ from .. import __version__
 from .flags import FLAGS
 from .table import DESCRIPTIONS, TEXT_COLUMNS, UNITS
 
-FORMATS = {".fits": "fits", ".fit": "fits", ".ecsv": "ecsv", ".csv": "csv", ".vot": "votable", ".xml": "votable"}
+FORMATS = {
+    ".fits": "fits", ".fit": "fits", ".ecsv": "ecsv", ".csv": "csv", ".vot": "votable", ".xml": "votable",
+    ".parquet": "parquet", ".pq": "parquet",
+}
+PARQUET_NEEDS = "Parquet needs pyarrow: pip install 'bossnet-gui[distributed]' (or pip install pyarrow)"
 
 
 def catalog_format(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"unknown catalog extension '{suffix}': use one of {', '.join(sorted(FORMATS))}")
+    if FORMATS[suffix] == "parquet" and not parquet_available():
+        raise ValueError(PARQUET_NEEDS)
     return FORMATS[suffix]
+
+
+def parquet_available() -> bool:
+    return importlib.util.find_spec("pyarrow") is not None
 
 
 def provenance(model_name: str = "", model_hash: str = "", draws: int | None = None, seed: int | None = None) -> dict:
@@ -79,7 +95,7 @@ def write_catalog(frame: pd.DataFrame, path: str | Path, meta: dict | None = Non
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
-        {"fits": _write_fits, "ecsv": _write_ecsv, "csv": _write_csv, "votable": _write_votable}[kind](frame, Path(tmp), meta)
+        WRITERS[kind](frame, Path(tmp), meta)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -90,7 +106,7 @@ def write_catalog(frame: pd.DataFrame, path: str | Path, meta: dict | None = Non
 def read_catalog(path: str | Path) -> tuple[pd.DataFrame, dict]:
     """The catalog and its provenance block."""
     kind = catalog_format(path)
-    return {"fits": _read_fits, "ecsv": _read_ecsv, "csv": _read_csv, "votable": _read_votable}[kind](Path(path))
+    return READERS[kind](Path(path))
 
 
 # -- astropy Table bridge ---------------------------------------------------------------------
@@ -126,9 +142,13 @@ def _from_table(table: Table) -> pd.DataFrame:
         if values.dtype.kind == "S":
             values = np.char.decode(values, "utf-8")
         if values.dtype.kind == "U" or name in TEXT_COLUMNS:
-            values = pd.array([str(v) for v in values], dtype=str)
+            values = _text(values)
         columns[name] = values
     return pd.DataFrame(columns)
+
+
+def _text(values) -> pd.api.extensions.ExtensionArray:
+    return pd.array(["" if v is None else str(v) for v in values], dtype=str)
 
 
 def _write_fits(frame, path, meta):
@@ -209,3 +229,56 @@ def _typed(value: str):
         except (TypeError, ValueError):
             pass
     return value
+
+
+# -- Parquet ----------------------------------------------------------------------------------
+
+
+def arrow_table(frame: pd.DataFrame, meta: dict | None = None):
+    """The catalog as an Arrow table: units and descriptions on the fields, provenance on the schema."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(_writable(frame), preserve_index=False)
+    fields = []
+    for field in table.schema:
+        extra = {"unit": UNITS.get(field.name), "description": DESCRIPTIONS.get(field.name)}
+        fields.append(field.with_metadata({k: v for k, v in extra.items() if v}))
+    schema = pa.schema(fields, metadata={**(table.schema.metadata or {}), **{str(k): json.dumps(v) for k, v in (meta or {}).items()}})
+    return table.cast(schema)
+
+
+def write_part(table, folder: str | Path, name: str) -> Path:
+    """One part file of a Parquet catalog folder, written whole or not at all."""
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    tmp = folder / f".{name}.tmp"  # hidden: pyarrow and Dask skip names starting with '.' or '_'
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _write_parquet(frame, path, meta):
+    import pyarrow.parquet as pq
+
+    pq.write_table(arrow_table(frame, meta), path)
+
+
+def _read_parquet(path):
+    """A Parquet file, or a folder of part files read as one table (provenance from the first part)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    for name in frame.columns:
+        if name in TEXT_COLUMNS:
+            frame[name] = _text(frame[name])
+    metadata = table.schema.metadata or {}
+    meta = {key.decode(): json.loads(value) for key, value in metadata.items() if key != b"pandas"}
+    return frame, meta
+
+
+WRITERS = {"fits": _write_fits, "ecsv": _write_ecsv, "csv": _write_csv, "votable": _write_votable, "parquet": _write_parquet}
+READERS = {"fits": _read_fits, "ecsv": _read_ecsv, "csv": _read_csv, "votable": _read_votable, "parquet": _read_parquet}

@@ -1,4 +1,4 @@
-"""ExportActions: the catalog (all, filtered or selected rows) to FITS/ECSV/CSV/VOTable in a worker,
+"""ExportActions: the catalog (all, filtered or selected rows) to FITS/ECSV/CSV/VOTable/Parquet in a worker,
 the plots to PNG/SVG, and the table and current spectrum to TOPCAT over SAMP (``samp.SampLink``)."""
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QProgressBar, QWidget
 from superqt.utils import create_worker
 
-from ..catalog.export import provenance, write_catalog
+from ..catalog.export import parquet_available, provenance, write_catalog
 from .catalog_model import CatalogModel
 from .plot_export import export_plot
 from .prediction_runner import PredictionRunner
 from .samp import SampLink
 
-CATALOG_FILTER = "FITS table (*.fits);;ECSV (*.ecsv);;CSV (*.csv);;VOTable (*.vot *.xml)"
+CATALOG_FILTER = "FITS table (*.fits);;ECSV (*.ecsv);;CSV (*.csv);;VOTable (*.vot *.xml)" + (";;Parquet (*.parquet)" if parquet_available() else "")
 PLOT_FILTER = "PNG image (*.png);;SVG vector image (*.svg)"
 SCOPES = ("all", "filtered", "selected")
 

@@ -21,7 +21,7 @@ def vetted_window(make_window, qtbot):
     return window
 
 
-@pytest.mark.parametrize("suffix", [".fits", ".ecsv", ".csv", ".vot"])
+@pytest.mark.parametrize("suffix", [".fits", ".ecsv", ".csv", ".vot", ".parquet"])
 def test_catalog_export_round_trip(vetted_window, qtbot, tmp_path, suffix):
     window = vetted_window
     path = tmp_path / f"catalog{suffix}"
