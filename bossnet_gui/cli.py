@@ -53,7 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the draws (default 0)")
     parser.add_argument("-b", "--batch-size", type=int, default=32, metavar="B", help="spectra per batch (default 32)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda when PyTorch sees a GPU")
-    parser.add_argument("--resume", action="store_true", help="skip files already in OUT.partial.csv or OUT")
+    parser.add_argument("--resume", action="store_true", help="skip files already in OUT.partial.csv or OUT (with --parts: in OUT's part files)")
+    parser.add_argument("--parts", action="store_true", help="write OUT (a name ending in .parquet) as a folder of Parquet part files, one per finished batch or task: for runs too big for one file")
+    cluster = parser.add_argument_group("on a Dask cluster (needs: pip install 'bossnet-gui[distributed]')")
+    where = cluster.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N", help="start a local Dask cluster of N worker processes, one core each")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on the Dask cluster whose scheduler is at this address")
+    where.add_argument("--scheduler-file", metavar="FILE", help="run on the Dask cluster described by this scheduler file (dask scheduler --scheduler-file)")
+    cluster.add_argument("--chunk-files", type=int, default=64, metavar="N", help="files per Dask task (default 64)")
     parser.add_argument("--version", action="version", version=f"bossnet-gui {__version__}")
     return parser
 
