@@ -27,6 +27,7 @@ from .errors import ModelLoadError, SpectrumReadError
 
 TASK_FAILED = "not predicted: the Dask task failed"
 NEEDS = "running on Dask needs the 'distributed' extra: pip install 'bossnet-gui[distributed]'"
+SPAWN_ENVIRON = "distributed.nanny.pre-spawn-environ"
 TASKS_PER_THREAD = 2  # chunks in flight per worker thread: enough to keep workers busy, few results held
 
 _loaded: dict[tuple, list] = {}
@@ -53,6 +54,7 @@ class RunOptions:
 def connect(scheduler: str | None, scheduler_file: str | None, workers: int | None):
     """A Dask client: to the scheduler at an address, from a scheduler file, or of a new local cluster."""
     try:
+        import dask
         from distributed import Client, LocalCluster
     except ImportError:
         raise ModelLoadError(NEEDS) from None
@@ -60,8 +62,11 @@ def connect(scheduler: str | None, scheduler_file: str | None, workers: int | No
         return Client(scheduler)
     if scheduler_file:
         return Client(scheduler_file=scheduler_file)
-    # one thread per worker process: each process runs the network single-threaded on its core
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    # One thread per worker process: each process runs the network single-threaded on its core.
+    # Dask's fixed malloc trim threshold turns off glibc's adaptive mmap threshold, and every
+    # large array is then mapped and unmapped afresh: 25% slower here (bench/distributed.py).
+    with dask.config.set({f"{SPAWN_ENVIRON}.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     client = Client(cluster)
     client.close_cluster = True  # our own cluster goes when the client does
     return client
