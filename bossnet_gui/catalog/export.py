@@ -31,7 +31,7 @@ from astropy.table import Table
 
 from .. import __version__
 from .flags import FLAGS
-from .table import DESCRIPTIONS, TEXT_COLUMNS, UNITS
+from .table import DESCRIPTIONS, TEXT_COLUMNS, TEXT_DTYPE, UNITS
 
 FORMATS = {
     ".fits": "fits", ".fit": "fits", ".ecsv": "ecsv", ".csv": "csv", ".vot": "votable", ".xml": "votable",
@@ -148,7 +148,7 @@ def _from_table(table: Table) -> pd.DataFrame:
 
 
 def _text(values) -> pd.api.extensions.ExtensionArray:
-    return pd.array(["" if v is None else str(v) for v in values], dtype=str)
+    return pd.array(["" if v is None else str(v) for v in values], dtype=TEXT_DTYPE)
 
 
 def _write_fits(frame, path, meta):

@@ -74,7 +74,8 @@ def adopt_legacy_store(target: Path) -> Path | None:
     return None
 
 
-def _key(source: str) -> str:
+def store_key(source: str) -> str:
+    """How the store names a file: its resolved absolute path, as UTF-8 text."""
     return file_text(str(Path(source).expanduser().resolve()))  # SQLite holds UTF-8 text only
 
 
@@ -163,7 +164,7 @@ class SessionStore:
     def set_vetting(self, source: str, hdu: str, user_flag: str | None = None, note: str | None = None) -> None:
         """Record a verdict and/or note at once (committed before returning)."""
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        key = (_key(source), hdu)
+        key = (store_key(source), hdu)
         with self._transaction() as db:
             old = db.execute("SELECT user_flag, note FROM vetting WHERE source=? AND hdu=?", key).fetchone() or ("", "")
             values = (user_flag if user_flag is not None else old[0], note if note is not None else old[1])
@@ -173,7 +174,7 @@ class SessionStore:
 
     def vetting(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
         """(user_flag, note) for those of ``keys`` that have any, keyed as given."""
-        resolved = [((source, hdu), (_key(source), hdu)) for source, hdu in keys]  # file-system calls outside the lock
+        resolved = [((source, hdu), (store_key(source), hdu)) for source, hdu in keys]  # file-system calls outside the lock
         out = {}
         with self._lock:
             for given, key in resolved:
@@ -182,6 +183,12 @@ class SessionStore:
                     out[given] = row
         return out
 
+    def all_vetting(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """(user_flag, note) of every star with either, keyed by (``store_key`` of the file, hdu)."""
+        with self._lock:
+            rows = self._db.execute("SELECT source, hdu, user_flag, note FROM vetting WHERE user_flag != '' OR note != ''").fetchall()
+        return {(source, hdu): (flag, note) for source, hdu, flag, note in rows}
+
     # -- results ------------------------------------------------------------------------------
 
     def save_results(self, frame: pd.DataFrame, draws: int, seed: int) -> None:
@@ -189,13 +196,13 @@ class SessionStore:
         for record in frame.to_dict("records"):
             size, mtime = _stat(record["source"])
             row = json.dumps({k: _json_value(v) for k, v in record.items() if k not in ("user_flag", "note")})
-            rows.append((_key(record["source"]), record["hdu"], record["model_hash"], draws, seed, size, mtime, row))
+            rows.append((store_key(record["source"]), record["hdu"], record["model_hash"], draws, seed, size, mtime, row))
         with self._transaction() as db:
             db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def cached_results(self, sources: Iterable[str], model_hash: str, draws: int, seed: int) -> pd.DataFrame:
         """Stored rows for files unchanged since they were predicted with this model and settings."""
-        files = [(source, _key(source), _stat(source)) for source in sources]  # file-system calls outside the lock
+        files = [(source, store_key(source), _stat(source)) for source in sources]  # file-system calls outside the lock
         records = []
         for source, key, stat in files:
             with self._lock:

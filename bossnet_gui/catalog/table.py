@@ -32,6 +32,12 @@ USER_FLAGS = ("", "good", "bad", "white dwarf", "binary", "unsure")
 TEXT_COLUMNS = ("source", "hdu", "status", "id", "instrument", "survey", "file_format", "flag_names", "model", "model_hash", "user_flag", "note")
 BOOL_COLUMNS = ("flag_warn", "flag_bad", "flag_vet")
 INT_COLUMNS = ("result_flags",)  # every other column is float
+# pandas' "str" kept in Python objects. With pyarrow installed pandas stores text in Arrow, which cannot
+# hold a file name that is not UTF-8 (Python keeps its bytes as surrogate escapes): every frame built from
+# such a name would raise, and a frame of Python text concatenated with an Arrow one is converted to
+# Arrow. So text in this process stays Python text (pandas' own behaviour without pyarrow).
+pd.set_option("mode.string_storage", "python")
+TEXT_DTYPE = pd.StringDtype("python", na_value=np.nan)
 
 UNITS = {
     "ra": "deg",

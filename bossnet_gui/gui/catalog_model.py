@@ -26,6 +26,7 @@ from ..catalog.session import SessionStore
 from ..catalog.table import USER_FLAGS
 from ..results import OK
 from ..spectrum import Spectrum
+from .catalog_job import OpenedCatalog, SearchIndex
 from .column_store import COLUMNS, ColumnStore, as_arrays, blank_arrays, conform
 from .spectrum_cache import SpectrumCache
 
@@ -95,6 +96,9 @@ class CatalogModel(QObject):
         self.visible = np.empty(0, dtype=bool)
         self._queued: dict[str, int] = {}  # file -> its queued row
         self._keyed: dict[tuple[str, str], int] = {}  # (file, hdu) -> row with a result
+        self._files: set[str] | None = set()  # every file with a row (None: not known yet, see ``files``)
+        self.opened_catalog: str | None = None  # the catalog file the rows came from, if they did
+        self._search: SearchIndex | None = None
         self.spectra = SpectrumCache(self)
         self.spectra.loaded.connect(self._on_spectrum_loaded)
         self.history = QUndoStack(self)  # the vetting edits, for undo and redo
@@ -112,6 +116,11 @@ class CatalogModel(QObject):
         """The catalog as a DataFrame (published column names); do not modify it."""
         return self.cells.frame()
 
+    @property
+    def version(self) -> int:
+        """Changes whenever any value does."""
+        return self.cells.version
+
     def column(self, name: str) -> np.ndarray:
         return self.cells.column(name)
 
@@ -128,7 +137,8 @@ class CatalogModel(QObject):
         return list(dict.fromkeys(self.column("source")))
 
     def states(self) -> np.ndarray:
-        return np.array([row_state(s) for s in self.column("status")], dtype=object)
+        codes, statuses = pd.factorize(self.column("status"))  # few distinct statuses, however many rows
+        return np.array([row_state(s) for s in statuses], dtype=object)[codes]
 
     def predicted(self) -> np.ndarray:
         return self.column("status") == OK
@@ -137,6 +147,18 @@ class CatalogModel(QObject):
         """Predicted rows with any automatic flag."""
         return self.predicted() & (self.column("result_flags") != 0)
 
+    def _search_index(self) -> SearchIndex:
+        """What the text filter searches (object id and file name), made again only when rows come or go."""
+        if self._search is None or len(self._search) != len(self):
+            self._search = SearchIndex(self.column("id"), self.column("source"))
+        return self._search
+
+    def files(self) -> set[str]:
+        """Every file with a row (so that opening it again adds no row)."""
+        if self._files is None:
+            self._files = set(self.column("source"))
+        return self._files
+
     def queued_sources(self) -> list[str]:
         return list(self._queued)
 
@@ -144,11 +166,12 @@ class CatalogModel(QObject):
 
     def add_files(self, sources: Iterable[str]) -> list[str]:
         """One queued row per file not already in the catalog; returns the files added."""
-        known = set(self._queued) | {source for source, _ in self._keyed}
+        known = self.files()
         new = [s for s in dict.fromkeys(str(s) for s in sources) if s not in known]
         if new:
             first = self.cells.append(blank_arrays(len(new), source=new, status=QUEUED))
             self._queued.update({s: first + i for i, s in enumerate(new)})
+            known.update(new)
             self._update_visible()
             self.rowsAppended.emit(first, len(self) - 1)
         return new
@@ -164,6 +187,7 @@ class CatalogModel(QObject):
             if spectrum is not None:
                 self.spectra.put(spectrum)
         targets, appended = self._target_rows(arrays)
+        self._search = None  # ids arrive with results
         in_place = np.flatnonzero(targets >= 0)
         if len(in_place):
             self._keep_vetting(targets[in_place], arrays, in_place)
@@ -173,6 +197,7 @@ class CatalogModel(QObject):
             targets[appended] = self.cells.append({name: values[appended] for name, values in arrays.items()}) + np.arange(len(appended))
         for source, hdu, row in zip(arrays["source"], arrays["hdu"], targets):
             self._keyed[(source, hdu)] = int(row)
+        self.files().update(arrays["source"][appended])
         self._update_visible()
         if len(in_place):
             self.rowsChanged.emit(np.sort(targets[in_place]))
@@ -182,9 +207,22 @@ class CatalogModel(QObject):
             self.spectra.request(self.key(self.current))
         return targets
 
+    def show_catalog(self, opened: OpenedCatalog) -> None:
+        """Rows of a catalog file, as they are (they replace whatever was shown)."""
+        if len(self):
+            self.clear()
+        self.cells.adopt(opened.arrays)
+        self._files = None  # a million-row catalog's set of files is made only if files are opened beside it
+        self._search = opened.search
+        self.opened_catalog = opened.path
+        self._update_visible()
+        self.rowsAppended.emit(0, len(self) - 1)
+
     def mark_unfinished(self, sources: Iterable[str], status: str = CANCELLED) -> None:
         """Queued rows of these files get a status saying why they were not predicted."""
-        rows = np.array(sorted(self._queued.pop(s) for s in list(sources) if s in self._queued), dtype=int)
+        unfinished = [s for s in sources if s in self._queued]
+        rows = np.array(sorted(self._queued.pop(s) for s in unfinished), dtype=int)
+        self.files().difference_update(unfinished)  # opening such a file again queues it again
         if len(rows):
             self.cells.set(rows, "status", status)
             self._update_visible()
@@ -200,6 +238,9 @@ class CatalogModel(QObject):
         self.spectra.clear()
         self._queued.clear()
         self._keyed.clear()
+        self._files = set()
+        self._search = None
+        self.opened_catalog = None
         self.current = -1
         self.selected_rows = np.empty(0, dtype=int)
         self.subset = None
@@ -237,12 +278,12 @@ class CatalogModel(QObject):
             self.spectra.request(self.key(row))
 
     def set_selected_rows(self, rows: Iterable[int]) -> None:
-        self.selected_rows = np.unique(np.asarray(list(rows), dtype=int))
+        self.selected_rows = _sorted_unique(rows)
         self.selectedRowsChanged.emit(self.selected_rows)
 
     def set_subset(self, rows: Iterable[int] | None) -> None:
         """Rows picked on a plot (box or lasso); None shows every row again."""
-        self.subset = None if rows is None else np.unique(np.asarray(list(rows), dtype=int))
+        self.subset = None if rows is None else _sorted_unique(rows)
         self._update_visible()
         self.subsetChanged.emit(self.subset)
         self.filterChanged.emit()
@@ -261,9 +302,7 @@ class CatalogModel(QObject):
         if f.unvetted_only:
             visible &= self.predicted() & (self.column("user_flag") == "")
         if f.text:
-            needle = f.text.lower()
-            ids, sources = self.column("id"), self.column("source")
-            visible &= np.fromiter((needle in i.lower() or needle in Path(s).name.lower() for i, s in zip(ids, sources)), dtype=bool, count=n)
+            visible &= self._search_index().matches(f.text)
         if self.subset is not None:
             in_subset = np.zeros(n, dtype=bool)
             in_subset[self.subset[self.subset < n]] = True
@@ -323,3 +362,9 @@ class CatalogModel(QObject):
     def _matches(self, row: int, key: tuple[str, str]) -> bool:
         source, hdu = self.key(row)
         return source == key[0] and (hdu == key[1] or hdu == "")
+
+
+def _sorted_unique(rows: Iterable[int]) -> np.ndarray:
+    """Row numbers as a sorted array without repeats (half a million from a lasso are that already: kept as they are)."""
+    rows = np.asarray(rows if isinstance(rows, np.ndarray) else list(rows), dtype=int)
+    return rows if np.all(rows[1:] > rows[:-1]) else np.unique(rows)

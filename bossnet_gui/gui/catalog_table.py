@@ -11,7 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from .catalog_model import CatalogModel
-from .table_model import DEFAULT_VISIBLE, CatalogFilterProxy, CatalogTableModel
+from .table_model import DEFAULT_VISIBLE, CatalogTableModel
 
 
 class CatalogTable(QWidget):
@@ -21,7 +21,6 @@ class CatalogTable(QWidget):
         super().__init__(parent)
         self.catalog = catalog
         self.table_model = CatalogTableModel(catalog, self)
-        self.proxy = CatalogFilterProxy(self.table_model, self)
         self.view = self._make_view()
         self.search = QLineEdit(placeholderText="Filter by object or file name…", clearButtonEnabled=True, minimumWidth=120)
         self.flagged_only = QCheckBox("Flagged", toolTip="Show only predicted stars with an automatic quality flag")
@@ -36,6 +35,7 @@ class CatalogTable(QWidget):
         self.clear_subset.clicked.connect(lambda: catalog.set_subset(None))
         self.view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
+        self.table_model.layoutChanged.connect(self._drop_hidden_from_selection)
         self.view.horizontalHeader().setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.horizontalHeader().customContextMenuRequested.connect(self._on_header_menu)
         catalog.selectionChanged.connect(self._on_catalog_selection_changed)
@@ -48,7 +48,7 @@ class CatalogTable(QWidget):
 
     def _make_view(self) -> QTableView:
         view = QTableView(self)
-        view.setModel(self.proxy)
+        view.setModel(self.table_model)
         view.setSortingEnabled(True)
         view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -107,33 +107,41 @@ class CatalogTable(QWidget):
 
     def _on_current_row_changed(self, current, previous) -> None:
         if not self._updating and current.isValid():
-            self.catalog.set_current(self.proxy.catalog_row(current.row()))
+            self.catalog.set_current(self.table_model.catalog_row(current.row()))
+
+    def _drop_hidden_from_selection(self) -> None:
+        """Rows the filter now hides are no longer picked (the view drops them from its selection silently)."""
+        picked = self.catalog.selected_rows
+        if len(picked) and not self.catalog.visible[picked].all():
+            self.catalog.set_selected_rows(picked[self.catalog.visible[picked]])
 
     def _on_view_selection_changed(self, selected, deselected) -> None:
-        rows = {self.proxy.catalog_row(index.row()) for index in self.view.selectionModel().selectedRows()}
-        self.catalog.set_selected_rows(rows)
+        """The picked rows, from the selection's ranges (a million selected rows are a few ranges, not a million indexes)."""
+        spans = [(r.top(), r.bottom() + 1) for r in self.view.selectionModel().selection()]
+        order = self.table_model.order
+        self.catalog.set_selected_rows(np.concatenate([order[a:b] for a, b in spans]) if spans else [])
 
     def _on_catalog_selection_changed(self, row: int) -> None:
-        proxy_row = self.proxy.proxy_row(row) if row >= 0 else -1
-        if proxy_row == self.view.currentIndex().row() and proxy_row >= 0:
+        shown = self.table_model.display_row(row) if row >= 0 else -1
+        if shown == self.view.currentIndex().row() and shown >= 0:
             return
         self._updating = True
         try:
             selection = self.view.selectionModel()
-            if proxy_row < 0:
+            if shown < 0:
                 selection.clearSelection()
                 with QSignalBlocker(selection):
-                    selection.setCurrentIndex(self.proxy.index(-1, -1), QItemSelectionModel.SelectionFlag.NoUpdate)
+                    selection.setCurrentIndex(self.table_model.index(-1, -1), QItemSelectionModel.SelectionFlag.NoUpdate)
                 self.view.viewport().update()
                 return
-            index = self.proxy.index(proxy_row, 0)
+            index = self.table_model.index(shown, 0)
             selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
             self.view.scrollTo(index)
         finally:
             self._updating = False
 
-    def current_proxy_row(self) -> int:
-        return self.proxy.proxy_row(self.catalog.current) if self.catalog.current >= 0 else -1
+    def current_display_row(self) -> int:
+        return self.table_model.display_row(self.catalog.current) if self.catalog.current >= 0 else -1
 
     # -- navigation ---------------------------------------------------------------------------
 
@@ -142,13 +150,12 @@ class CatalogTable(QWidget):
         order = self.table_model.order
         if not len(order):
             return -1
-        eligible = self.catalog.visible[order]
-        if flagged_only:
-            eligible = eligible & self.catalog.flagged()[order]
-        candidates = np.flatnonzero(eligible)
+        candidates = np.flatnonzero(self.catalog.flagged()[order]) if flagged_only else np.arange(len(order))
         if not len(candidates):
             return -1
-        here = self.table_model.position[self.catalog.current] if self.catalog.current >= 0 else (-1 if direction > 0 else len(order))
+        here = self.current_display_row()
+        if here < 0:
+            here = -1 if direction > 0 else len(order)
         if direction > 0:
             later = candidates[candidates > here]
             target = later[0] if len(later) else None

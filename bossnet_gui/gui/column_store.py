@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..catalog.table import BOOL_COLUMNS, INT_COLUMNS, TEXT_COLUMNS, all_columns, column_dtype, empty_value
+from ..catalog.table import BOOL_COLUMNS, INT_COLUMNS, TEXT_COLUMNS, TEXT_DTYPE, all_columns, column_dtype, empty_value
 
 COLUMNS = all_columns(1)  # always with the _median/_err columns (NaN when run without draws)
 
@@ -50,12 +50,13 @@ def as_arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def to_frame(arrays: dict[str, np.ndarray], n: int) -> pd.DataFrame:
-    return pd.DataFrame({name: (pd.array(arrays[name][:n], dtype=str) if name in TEXT_COLUMNS else arrays[name][:n].copy()) for name in COLUMNS})
+    return pd.DataFrame({name: (pd.array(arrays[name][:n], dtype=TEXT_DTYPE) if name in TEXT_COLUMNS else arrays[name][:n].copy()) for name in COLUMNS})
 
 
 class ColumnStore:
     def __init__(self):
         self.n = 0
+        self.version = getattr(self, "version", 0) + 1  # changes with every change of the values
         self._arrays = {name: np.empty(0, dtype=column_dtype(name)) for name in COLUMNS}
         self._frame: pd.DataFrame | None = None
 
@@ -82,16 +83,26 @@ class ColumnStore:
             self._arrays[name][self.n : self.n + added] = arrays[name]
         first, self.n = self.n, self.n + added
         self._frame = None
+        self.version += 1
         return first
+
+    def adopt(self, arrays: dict[str, np.ndarray]) -> None:
+        """Take finished columns as the whole store (no copy: a million-row catalog costs nothing here)."""
+        self._arrays = {name: arrays[name] for name in COLUMNS}
+        self.n = len(arrays[COLUMNS[0]])
+        self._frame = None
+        self.version += 1
 
     def assign(self, rows: np.ndarray, arrays: dict[str, np.ndarray]) -> None:
         for name in COLUMNS:
             self._arrays[name][rows] = arrays[name]
         self._frame = None
+        self.version += 1
 
     def set(self, rows, name: str, value) -> None:
         self._arrays[name][rows] = value
         self._frame = None
+        self.version += 1
 
     def clear(self) -> None:
         self.__init__()

@@ -1,16 +1,18 @@
 """KielPlot: the live Kiel diagram (Teff on a log axis decreasing to the right, log g increasing down).
 
-All stars are ONE ``LutScatterPlotItem``. Catalog changes only mark the plot dirty; a single-shot
-QTimer flushes at most ~15 times a second, rebuilding the point arrays with NumPy and replacing
-them in the one item. Clicking a point or drawing a box/lasso writes to the CatalogModel; the
-selected star's ring and error bars follow the model's current row.
+The stars in view are ONE ``LutScatterPlotItem``; with more than ``DENSITY_ABOVE`` of them in view
+they are drawn as a density image instead (a million points cost ~300 ms a repaint; the image is
+one bincount), and zooming in brings the points back. Catalog changes only mark the plot dirty;
+a single-shot QTimer flushes at most ~15 times a second, rebuilding the arrays with NumPy. Clicking
+a star (or, in the density image, near one) or drawing a box/lasso writes to the CatalogModel;
+the selected star's ring and error bars follow the model's current row.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QSignalBlocker, QTimer, Signal
+from PySide6.QtCore import QRectF, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from ..results import OK
@@ -23,6 +25,10 @@ from .kiel_backdrop import backdrop_items, coverage_image
 from .select_viewbox import SelectingViewBox, points_inside
 
 FLUSH_MS = 66  # ~15 Hz
+REDRAW_MS = 30  # after the view moves: the points or density in view are chosen again
+DENSITY_ABOVE = 100_000  # stars in view drawn as a density image beyond this
+DENSITY_BIN_PX = 3  # screen pixels per density bin
+CLICK_RADIUS_PX = 12  # a click in the density image picks the nearest star within this
 TEFF_RANGE = (1_700.0, 100_000.0)
 LOGG_RANGE = (-0.5, 10.0)
 TICK_LEVELS = (
@@ -57,7 +63,11 @@ class KielPlot(QWidget):
         super().__init__(parent)
         self.catalog = catalog
         self.scheme: ColourScheme = SCHEMES[DEFAULT_SCHEME]
-        self.rows = np.empty(0, dtype=int)  # point index -> catalog row
+        self.rows = np.empty(0, dtype=int)  # plotted star -> catalog row
+        self.x = self.y = np.empty(0)  # plotted stars' coordinates (log Teff, log g)
+        self.lut = np.empty(0, dtype=np.intp)  # plotted stars' brush index
+        self.shown = np.empty(0, dtype=int)  # scatter point -> plotted star (the stars in view)
+        self.density = pg.ImageItem(axisOrder="col-major")
         self.view_box = SelectingViewBox()
         self.plot_widget = pg.PlotWidget(viewBox=self.view_box, axisItems={"bottom": TeffAxis("bottom")}, background="w")
         self.plot_item = self.plot_widget.getPlotItem()
@@ -71,10 +81,14 @@ class KielPlot(QWidget):
         self.colour_by = QComboBox()
         self._flush_timer = QTimer(self, singleShot=True, interval=FLUSH_MS)
         self._flush_timer.timeout.connect(self.flush)
+        self._redraw_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._redraw_timer.timeout.connect(self.redraw)
         self._setup_plot()
         self._layout()
         self.set_colour_scheme(DEFAULT_SCHEME)
         self.scatter.sigClicked.connect(self._on_points_clicked)
+        self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.view_box.sigRangeChanged.connect(lambda *_: self._redraw_timer.start())
         self.view_box.sigShapeSelected.connect(self.select_shape)
         catalog.rowsAppended.connect(self._on_rows_appended)
         catalog.rowsChanged.connect(self._on_rows_changed)
@@ -97,6 +111,9 @@ class KielPlot(QWidget):
             p.addItem(coverage_image(self.coverage), ignoreBounds=True)
         for item in backdrop_items():
             p.addItem(item, ignoreBounds=True)
+        self.density.setLookupTable(_density_lut())
+        self.density.setZValue(9)
+        p.addItem(self.density, ignoreBounds=True)
         self.scatter.setZValue(10)
         self.error_bars.setZValue(19)
         self.highlight.setZValue(20)
@@ -122,11 +139,11 @@ class KielPlot(QWidget):
         reset.clicked.connect(self.reset_view)
         bar.addWidget(reset)
         bar.addStretch(1)
-        bar.addWidget(self.count)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.plot_widget)
+        layout.addWidget(self.count)  # on its own line: beside the buttons a narrow panel cut it short
 
     def reset_view(self) -> None:
         self.view_box.setRange(xRange=np.log10(TEFF_RANGE), yRange=LOGG_RANGE, padding=0.02)
@@ -169,14 +186,45 @@ class KielPlot(QWidget):
             self._flush_timer.start()
 
     def flush(self) -> None:
-        """Replace the points from the catalog (NumPy only; one call into the scatter item)."""
+        """Take the stars from the catalog (NumPy only), then draw those in view."""
         column = self.catalog.column
         x, y = column("logTeff"), column("logg")
         plotted = self.catalog.predicted() & np.isfinite(x) & np.isfinite(y)
         self.rows = np.flatnonzero(plotted)
-        self.scatter.set_points(x[self.rows], y[self.rows], self.scheme.lut_index(column, self.rows))
+        self.x, self.y = x[self.rows], y[self.rows]
+        self.lut = self.scheme.lut_index(column, self.rows)
+        self.redraw()
         self._show_current(self.catalog.current)
-        self.count.setText(f"{len(self.rows):,} stars" + (" · grey: training density" if self.coverage is not None else ""))
+
+    @property
+    def density_shown(self) -> bool:
+        return self.density.isVisible()
+
+    def redraw(self) -> None:
+        """The stars in view as points (one call into the scatter item), or as a density image when there are too many."""
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        in_view = np.flatnonzero((self.x >= x0) & (self.x <= x1) & (self.y >= y0) & (self.y <= y1))
+        dense = len(in_view) > DENSITY_ABOVE
+        self.shown = np.empty(0, dtype=int) if dense else in_view
+        self.scatter.set_points(self.x[self.shown], self.y[self.shown], self.lut[self.shown])
+        self.density.setVisible(dense)
+        self.colour_bar.setVisible(not dense and not self.scheme.categorical)  # the density is not coloured by the scheme
+        self.legend.setVisible(not dense and self.scheme.categorical)
+        if dense:
+            self._draw_density(in_view, (x0, x1), (y0, y1))
+        backdrop = " · grey: training density" if self.coverage is not None else ""
+        self.count.setText(f"{len(self.rows):,} stars" + (" · density: zoom in for points" if dense else backdrop))
+        self.count.setToolTip(f"{len(in_view):,} stars in view, drawn as their density (blue: more stars per bin)" if dense else "")
+
+    def _draw_density(self, in_view: np.ndarray, x_range, y_range) -> None:
+        width, height = self.view_box.width(), self.view_box.height()
+        nx, ny = max(1, int(width / DENSITY_BIN_PX)), max(1, int(height / DENSITY_BIN_PX))
+        (x0, x1), (y0, y1) = x_range, y_range
+        ix = np.minimum(((self.x[in_view] - x0) * (nx / (x1 - x0))).astype(np.intp), nx - 1)
+        iy = np.minimum(((self.y[in_view] - y0) * (ny / (y1 - y0))).astype(np.intp), ny - 1)
+        counts = np.bincount(ix * ny + iy, minlength=nx * ny).reshape(nx, ny)
+        self.density.setImage(np.log1p(counts), levels=(0, max(1.0, np.log1p(counts.max()))))
+        self.density.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
 
     def _on_selection_changed(self, row: int) -> None:
         self._show_current(row)
@@ -202,12 +250,32 @@ class KielPlot(QWidget):
         px, py = self.view_box.viewPixelSize()
         distance = [((p.pos().x() - here.x()) / px) ** 2 + ((p.pos().y() - here.y()) / py) ** 2 for p in points]
         nearest = points[int(np.argmin(distance))]
-        self.catalog.set_current(int(self.rows[nearest.index()]))
+        self.catalog.set_current(int(self.rows[self.shown[nearest.index()]]))
+
+    def _on_scene_clicked(self, event) -> None:
+        """In the density image there are no points to click: the nearest star within a few pixels is picked."""
+        if not self.density_shown or event.button() != Qt.MouseButton.LeftButton or not self.view_box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        here = self.view_box.mapSceneToView(event.scenePos())
+        self.click_at(here.x(), here.y(), CLICK_RADIUS_PX)
+
+    def click_at(self, x: float, y: float, within_px: float = np.inf) -> int:
+        """Make the star nearest to (x, y) in data coordinates (nearest on screen, within ``within_px`` pixels)
+        the current one; its row, or -1 if there is none."""
+        if not len(self.rows):
+            return -1
+        px, py = self.view_box.viewPixelSize()
+        distance = ((self.x - x) / px) ** 2 + ((self.y - y) / py) ** 2
+        nearest = int(np.argmin(distance))
+        if distance[nearest] > within_px**2:
+            return -1
+        self.catalog.set_current(int(self.rows[nearest]))
+        return int(self.rows[nearest])
 
     def select_shape(self, kind: str, polygon: np.ndarray) -> np.ndarray:
-        """Filter the table to the stars inside ``polygon`` (data coordinates); returns their rows."""
-        x, y = self.scatter.data["x"], self.scatter.data["y"]
-        rows = self.rows[points_inside(x, y, np.asarray(polygon, float))]
+        """Filter the table to the stars inside ``polygon`` (data coordinates), whether drawn as points or
+        density; returns their rows."""
+        rows = self.rows[points_inside(self.x, self.y, np.asarray(polygon, float))]
         self.catalog.set_subset(rows)
         return rows
 
@@ -216,4 +284,14 @@ class KielPlot(QWidget):
             self.view_box.clear_shape()
 
     def point_rows(self) -> np.ndarray:
-        return self.rows.copy()
+        """Catalog rows of the stars drawn as points."""
+        return self.rows[self.shown]
+
+
+def _density_lut() -> np.ndarray:
+    """Empty bins transparent, then light to dark blue as the (log) count grows."""
+    lut = np.zeros((256, 4), dtype=np.ubyte)
+    ramp = np.linspace(0, 1, 255)[:, None]
+    lut[1:, :3] = (1 - ramp) * np.array([170, 200, 240]) + ramp * np.array([10, 30, 120])
+    lut[1:, 3] = 255
+    return lut

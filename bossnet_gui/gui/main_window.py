@@ -26,6 +26,7 @@ APP_NAME = "bossnet-gui"
 STARTING = "Starting…"
 LOADING_MODEL = "Loading model…"
 SPECTRUM_FILTER = "FITS spectra (*.fits *.fit *.fits.gz *.fit.gz *.fts);;All files (*)"
+CATALOG_FILTER = "Catalogs (*.parquet *.fits *.ecsv *.csv *.vot *.xml);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         file = self.menuBar().addMenu("&File")
         self._add(file, "&Open files…", self._on_open_files, QKeySequence.StandardKey.Open)
         self._add(file, "Open &folder…", self._on_open_folder, "Ctrl+Shift+O")
+        self._add(file, "Open &catalog…", self._on_open_catalog)
         self.recent_menu = file.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._add(file, "Open &demo set", self.open_demo)
@@ -143,6 +145,8 @@ class MainWindow(QMainWindow):
         self.runner.modelChanged.connect(self._on_model_changed)
         self.runner.modelFailed.connect(self._on_model_failed)
         self.runner.scanFinished.connect(self._on_scan_finished)
+        self.runner.catalogOpened.connect(self._on_catalog_opened)
+        self.runner.catalogFailed.connect(self._on_catalog_failed)
         self.progress.cancel.clicked.connect(self.runner.cancel)
         self.catalog.rowsAppended.connect(self._update_title)
         self.catalog.rowsCleared.connect(self._update_title)
@@ -161,8 +165,15 @@ class MainWindow(QMainWindow):
             self.open_demo()
 
     def open_paths(self, paths, description: str | None = None) -> None:
-        """Open files, folders and list files: rows appear as a worker finds the files, and predictions follow."""
+        """Open files, folders and list files: rows appear as a worker finds the files, and predictions follow.
+        A catalog file among them (``predict``'s output, an export) is shown as it is instead."""
+        from .catalog_job import is_catalog
+
         paths = [str(p) for p in paths]
+        catalogs = [p for p in paths if is_catalog(p, look_inside=len(paths) == 1)]  # one header read at most here
+        if catalogs:
+            self.open_catalog(catalogs[-1])
+            paths = [p for p in paths if p not in catalogs]
         if not paths:
             return
         self.runner.open(paths)
@@ -172,6 +183,22 @@ class MainWindow(QMainWindow):
         self.settings.last_folder = str(first if folder else first.parent)
         self.loaded = description or (f"folder {first.name}" if len(paths) == 1 and folder else first.name if len(paths) == 1 else f"{len(paths)} paths")
         self._update_title()
+
+    def open_catalog(self, path: str) -> None:
+        """Show a catalog file's rows (read in a worker); they replace the rows shown."""
+        self.statusBar().showMessage(f"Opening catalog {Path(path).name}…")
+        self.runner.open_catalog(str(path))
+        self.settings.add_recent([str(path)])
+        self.settings.last_folder = str(Path(path).parent)
+
+    def _on_catalog_opened(self, path: str, rows: int) -> None:
+        self.loaded = f"catalog {Path(path).name}"
+        self._update_title()
+        self.statusBar().showMessage(f"{rows:,} rows from {Path(path).name}, as the catalog has them", 10000)
+
+    def _on_catalog_failed(self, path: str, reason: str) -> None:
+        self.statusBar().clearMessage()
+        self.messages.notify(f"Could not open the catalog {Path(path).name}: {reason}")
 
     def open_demo(self) -> bool:
         if not DEMO_DIR.is_dir() or not any(DEMO_DIR.iterdir()):
@@ -203,6 +230,11 @@ class MainWindow(QMainWindow):
         files, _ = QFileDialog.getOpenFileNames(self, "Open spectra", self.settings.last_folder, SPECTRUM_FILTER)
         if files:
             self.open_paths(files)
+
+    def _on_open_catalog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a catalog written by bossnet-gui predict", self.settings.last_folder, CATALOG_FILTER)
+        if path:
+            self.open_catalog(path)
 
     def _on_open_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of spectra (searched recursively)", self.settings.last_folder)

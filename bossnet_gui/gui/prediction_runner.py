@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from superqt.utils import create_worker
 
 from ..errors import ModelLoadError
+from .catalog_job import OpenedCatalog, open_catalog
 from .catalog_model import CANCELLED, CatalogModel
 from .model_job import load_model
 from .predict_job import NO_MODEL, PredictionBatch, predict_files
@@ -59,6 +60,8 @@ class PredictionRunner(QObject):
     modelChanged = Signal(object)  # LoadedModel or None
     modelFailed = Signal(str)  # why no model could be loaded (the app stays usable for viewing)
     scanFinished = Signal(int)  # how many new files one ``open`` found
+    catalogOpened = Signal(str, int)  # path, rows: a catalog file's rows are shown
+    catalogFailed = Signal(str, str)  # path, why it could not be opened
 
     def __init__(self, catalog: CatalogModel, settings: RunSettings | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -77,6 +80,7 @@ class PredictionRunner(QObject):
         self._found: dict[int, int] = {}  # token -> new files an open has put in the catalog so far
         self._adding = False
         self._model_request = 0  # token of the latest model load
+        self._catalog_load = 0  # token of the catalog file being read (0: none)
         self._shut_down = False
         self._was_running = False
         catalog.rowsCleared.connect(self._drop_all)
@@ -133,6 +137,27 @@ class PredictionRunner(QObject):
             _connect={"yielded": partial(self._on_found, token), "finished": partial(self._on_scan_finished, token)},
         )
         self._update_running()
+
+    def open_catalog(self, path: str) -> None:
+        """Show the rows of a catalog file written by ``predict`` or exported, read in a worker; they replace
+        the rows shown (a run going on is cancelled then) and nothing is predicted."""
+        token = self._catalog_load = next(self._tokens)
+        create_worker(
+            open_catalog, path, self.catalog.store,
+            _connect={"returned": partial(self._on_catalog_read, token), "errored": partial(self._on_catalog_failed, token, path)},
+        )
+
+    def _on_catalog_read(self, token: int, opened: OpenedCatalog) -> None:
+        if token == self._catalog_load and not self._shut_down:
+            self._catalog_load = 0
+            self.catalog.show_catalog(opened)
+            self.catalogOpened.emit(opened.path, len(opened))
+
+    def _on_catalog_failed(self, token: int, path: str, error: Exception) -> None:
+        if token == self._catalog_load and not self._shut_down:
+            self._catalog_load = 0
+            reason = " ".join(str(error).split()) or type(error).__name__
+            self.catalogFailed.emit(path, reason if isinstance(error, (OSError, ValueError)) else f"{type(error).__name__}: {reason}")
 
     def _on_found(self, token: int, files: list[str]) -> None:
         if token in self._pending:
@@ -193,6 +218,7 @@ class PredictionRunner(QObject):
             if worker is not None:
                 worker.quit()  # stops at its next batch; its results no longer match a token
         self._worker, self._run, self._run_files, self._batches = None, 0, [], []
+        self._catalog_load = 0
         self._scans.clear()
         self._pending.clear()
         self._found.clear()

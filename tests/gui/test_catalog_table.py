@@ -1,4 +1,4 @@
-"""The table: model/view over the catalog columns, NumPy sorting, filtering through the proxy,
+"""The table: model/view over the catalog columns, NumPy sorting and filtering,
 walking the shown rows, and batches landing among many rows."""
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ def test_rows_states_and_formatting(table):
     fill_frame = star_rows(1, np.array([5777.4]), 4.44).assign(source="/a.fits")
     catalog.apply_results(fill_frame)
     catalog.mark_unfinished(["/c.fits"], "unreadable FITS (truncated)")
-    proxy = widget.proxy
-    assert proxy.rowCount() == 3
-    cells = [proxy.index(r, column(widget, STATE)).data() for r in range(3)]
+    model = widget.table_model
+    assert model.rowCount() == 3
+    cells = [model.index(r, column(widget, STATE)).data() for r in range(3)]
     assert cells == ["predicted", "queued", "failed"]
-    assert proxy.index(0, column(widget, "Teff")).data() == "5777"
-    assert proxy.index(2, column(widget, STATE)).data(Qt.ItemDataRole.ToolTipRole) == "unreadable FITS (truncated)"
-    assert proxy.index(0, column(widget, "source")).data() == "a.fits"
+    assert model.index(0, column(widget, "Teff")).data() == "5777"
+    assert model.index(2, column(widget, STATE)).data(Qt.ItemDataRole.ToolTipRole) == "unreadable FITS (truncated)"
+    assert model.index(0, column(widget, "source")).data() == "a.fits"
     assert header("Teff_err") == "σ Teff [K]" and header("rv") == "RV [km/s]"
     assert format_value("logg", np.nan) == "" and format_value("flag_bad", True) == "✓"
 
@@ -56,31 +56,31 @@ def test_sorting_with_numpy_keeps_missing_values_last(table, qtbot):
     catalog, widget = table
     fill(catalog, [5000, 3000, np.nan, 8000])
     widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.AscendingOrder)
-    shown = [widget.proxy.catalog_row(r) for r in range(4)]
+    shown = [widget.table_model.catalog_row(r) for r in range(4)]
     assert shown == [1, 0, 3, 2]
     widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.DescendingOrder)
-    assert [widget.proxy.catalog_row(r) for r in range(4)] == [3, 0, 1, 2]
+    assert [widget.table_model.catalog_row(r) for r in range(4)] == [3, 0, 1, 2]
     # a result arriving while sorted goes to its row without re-sorting everything
     catalog.apply_results(star_rows(1, np.array([9000.0]), 4.0).assign(source="/stars/s000001.fits"))
-    assert widget.proxy.index(2, column(widget, "Teff")).data() == "9000"
+    assert widget.table_model.index(2, column(widget, "Teff")).data() == "9000"
     widget.table_model.resort()  # what the window does when a run ends
-    assert [widget.proxy.catalog_row(r) for r in range(4)] == [1, 3, 0, 2]
+    assert [widget.table_model.catalog_row(r) for r in range(4)] == [1, 3, 0, 2]
 
 
-def test_filters_flow_through_the_proxy(table, qtbot):
+def test_filters_choose_the_rows_shown(table, qtbot):
     catalog, widget = table
     fill(catalog, [5000, 5100, 5200, 5300], result_flags=[0, 1 << 7, 0, 1 << 10])
     widget.flagged_only.setChecked(True)
-    assert widget.proxy.rowCount() == 2 and "2 of 4" in widget.count.text()
+    assert widget.table_model.rowCount() == 2 and "2 of 4" in widget.count.text()
     widget.flagged_only.setChecked(False)
     widget.search.setText("star 2")
-    assert [widget.proxy.catalog_row(r) for r in range(widget.proxy.rowCount())] == [2]
+    assert [widget.table_model.catalog_row(r) for r in range(widget.table_model.rowCount())] == [2]
     widget.search.clear()
     catalog.set_vetting(0, user_flag="good")
     widget.unvetted_only.setChecked(True)
-    assert widget.proxy.rowCount() == 3
+    assert widget.table_model.rowCount() == 3
     catalog.set_vetting(1, user_flag="bad")  # a verdict makes the row leave the unvetted view at once
-    assert widget.proxy.rowCount() == 2
+    assert widget.table_model.rowCount() == 2
 
 
 def test_step_walks_the_shown_order(table):
@@ -97,8 +97,8 @@ def test_table_follows_the_current_row(table, qtbot):
     catalog, widget = table
     fill(catalog, [5000, 5100, 5200])
     catalog.set_current(2)
-    assert widget.proxy.catalog_row(widget.view.currentIndex().row()) == 2
-    widget.view.setCurrentIndex(widget.proxy.index(0, 1))
+    assert widget.table_model.catalog_row(widget.view.currentIndex().row()) == 2
+    widget.view.setCurrentIndex(widget.table_model.index(0, 1))
     assert catalog.current == 0
 
 
@@ -115,12 +115,12 @@ def test_a_batch_keeps_its_place_in_twenty_thousand_sorted_rows_until_the_resort
     n = 20_000
     fill(catalog, np.random.default_rng(0).uniform(3000, 9000, n))
     widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.DescendingOrder)
-    shown_order = [widget.proxy.catalog_row(i) for i in range(n)]
+    shown_order = [widget.table_model.catalog_row(i) for i in range(n)]
     changed = np.arange(100, 116)
     catalog.apply_results(star_rows(16, np.full(16, 6000.0), 4.0).assign(source=[f"/stars/s{i:06d}.fits" for i in changed]))
-    assert [widget.proxy.catalog_row(i) for i in range(n)] == shown_order
-    assert all(widget.proxy.index(widget.proxy.proxy_row(row), column(widget, "Teff")).data() == "6000" for row in changed)
+    assert [widget.table_model.catalog_row(i) for i in range(n)] == shown_order
+    assert all(widget.table_model.index(widget.table_model.display_row(row), column(widget, "Teff")).data() == "6000" for row in changed)
     widget.table_model.resort()
-    teff = catalog.column("Teff")[[widget.proxy.catalog_row(i) for i in range(n)]]
-    assert widget.proxy.rowCount() == n and np.all(np.diff(teff) <= 0) and (teff == 6000.0).sum() == 16
+    teff = catalog.column("Teff")[[widget.table_model.catalog_row(i) for i in range(n)]]
+    assert widget.table_model.rowCount() == n and np.all(np.diff(teff) <= 0) and (teff == 6000.0).sum() == 16
     assert image_variation(widget.view) > 10

@@ -17,14 +17,14 @@ def test_a_folder_with_bad_files_is_read_to_the_end(make_window, spectra_folder,
     window = make_window()
     wait_for_run(qtbot, window, lambda: window.open_paths([spectra_folder]))
     frame = window.catalog.frame
-    assert len(frame) == 9 and window.table.proxy.rowCount() == 9
+    assert len(frame) == 9 and window.table.table_model.rowCount() == 9
     states = dict(zip(frame["source"].map(lambda s: Path(s).name), window.catalog.states()))
     assert states["empty.fits"] == "failed" and states["not_fits.fits"] == "failed"
     assert sum(s == "predicted" for s in states.values()) == 7  # the batch went on after the bad files
     empty_row = int(np.flatnonzero(frame["source"].str.endswith("empty.fits"))[0])
     assert "empty" in frame.at[empty_row, "status"]
-    position = window.table.proxy.proxy_row(empty_row)
-    state_cell = window.table.proxy.index(position, 0)
+    position = window.table.table_model.display_row(empty_row)
+    state_cell = window.table.table_model.index(position, 0)
     assert state_cell.data() == "failed" and "empty" in state_cell.data(Qt.ItemDataRole.ToolTipRole)
     assert window.messages.isVisible() and any("empty" in m or "not_fits" in m for m in window.messages.history)
     assert "9 spectra" in window.windowTitle() and "official_tiny_boss" in window.windowTitle()
@@ -69,7 +69,7 @@ def test_selection_links_table_kiel_spectrum_and_results(make_window, qtbot):
     catalog, table = window.catalog, window.table
     # a click on a table row selects that star everywhere
     target = 3
-    rect = table.view.visualRect(table.proxy.index(table.proxy.proxy_row(target), 1))
+    rect = table.view.visualRect(table.table_model.index(table.table_model.display_row(target), 1))
     with qtbot.waitSignal(catalog.spectrumReady, timeout=10_000):
         qtbot.mouseClick(table.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert catalog.current == target
@@ -89,7 +89,7 @@ def test_selection_links_table_kiel_spectrum_and_results(make_window, qtbot):
     assert clicked, "the click did not reach the scatter item"
     picked = catalog.current
     assert picked in window.kiel.rows[clicked[0]]
-    assert table.proxy.catalog_row(table.view.currentIndex().row()) == picked
+    assert table.table_model.catalog_row(table.view.currentIndex().row()) == picked
     assert window.results.values["Teff"].text().startswith(f"{catalog.frame.at[picked, 'Teff']:,.0f}")
 
 

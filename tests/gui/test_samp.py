@@ -157,7 +157,7 @@ def test_topcat_row_selection_maps_back_through_a_filtered_table(predicted_windo
     with qtbot.waitSignal(window.catalog.selectedRowsChanged, timeout=SAMP_WAIT_MS):
         topcat.select(params["table-id"], params["url"], [0, 2, 99])  # 99 is past the table's end
     assert list(window.catalog.selected_rows) == [1, 4] and list(window.catalog.subset) == [1, 4]
-    assert window.table.proxy.rowCount() == 2
+    assert window.table.table_model.rowCount() == 2
 
     with qtbot.waitSignal(window.catalog.selectionChanged, timeout=SAMP_WAIT_MS):  # a row clicked in TOPCAT
         topcat.client.notify(topcat.app_id(), {"samp.mtype": "table.highlight.row", "samp.params": {"table-id": params["table-id"], "url": params["url"], "row": "1"}})

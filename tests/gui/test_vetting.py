@@ -62,12 +62,12 @@ def test_only_unvetted_and_only_flagged_filters(make_window, qtbot):
     wait_for_run(qtbot, window, lambda: window.open_paths(lamost_files(4)))
     window.vet_actions.set_verdict("good")
     window.table.unvetted_only.setChecked(True)
-    assert window.table.proxy.rowCount() == 3
+    assert window.table.table_model.rowCount() == 3
     window.vet_actions.set_verdict("unsure")  # current moved to the next unvetted star, which now leaves the view
-    assert window.table.proxy.rowCount() == 2 and window.catalog.current in np.flatnonzero(window.catalog.visible)
+    assert window.table.table_model.rowCount() == 2 and window.catalog.current in np.flatnonzero(window.catalog.visible)
     window.table.unvetted_only.setChecked(False)
     window.table.flagged_only.setChecked(True)
-    assert window.table.proxy.rowCount() == int(window.catalog.flagged().sum())
+    assert window.table.table_model.rowCount() == int(window.catalog.flagged().sum())
 
 
 def test_next_flagged_star_skips_unflagged_ones(make_window, qtbot):
