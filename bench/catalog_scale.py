@@ -79,7 +79,7 @@ def measure(path: Path, rows: int) -> dict:
     from bossnet_gui.gui.main_window import MainWindow
     from bossnet_gui.gui.settings import AppSettings
 
-    app = QApplication.instance() or QApplication(["bench"])
+    _app = QApplication.instance() or QApplication(["bench"])  # kept alive while measuring
     with tempfile.TemporaryDirectory() as tmp:
         window = MainWindow(settings=AppSettings(QSettings(f"{tmp}/settings.ini", QSettings.Format.IniFormat)), store=SessionStore(Path(tmp) / "session.sqlite"))
         window.resize(1440, 900)

@@ -142,8 +142,6 @@ def _predictors(models: tuple[ModelSpec, ...], device: str) -> list:
 
 def _failed_rows(files: list[str], options: RunOptions, reason: str) -> pd.DataFrame:
     """One row per file of a chunk that could not be predicted, with the reason."""
-    from .catalog.table import PARAMETERS, frame_from_batch
-    from .results import BatchResult
+    from .catalog.table import unpredicted_frame
 
-    errors = [SpectrumReadError(path, reason) for path in files]
-    return frame_from_batch(BatchResult.unpredicted(errors, tuple(PARAMETERS), draws=options.draws), None)
+    return unpredicted_frame([SpectrumReadError(path, reason) for path in files], reason, draws=options.draws)

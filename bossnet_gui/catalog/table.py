@@ -150,6 +150,11 @@ def frame_from_batch(batch: BatchResult, model: LoadedModel | None, thresholds: 
     return frame[all_columns(1 if draws else 0)]
 
 
+def unpredicted_frame(items, reason: str, draws: int = 0) -> pd.DataFrame:
+    """Catalog rows (identity, S/N, read failures' reasons) for spectra no model looked at; the others say ``reason``."""
+    return frame_from_batch(BatchResult.unpredicted(items, tuple(PARAMETERS), reason, draws=draws), None)
+
+
 def flag_names(bits: int) -> str:
     return ";".join(flag.name for flag in FLAGS if bits & (1 << flag.bit))
 

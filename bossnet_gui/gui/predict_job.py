@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 import pandas as pd
 
 from ..catalog.session import SessionStore
-from ..catalog.table import PARAMETERS, frame_from_batch
+from ..catalog.table import unpredicted_frame
 from ..engine import predict_frames
 from ..errors import SpectrumReadError
 from ..io import iter_spectra
-from ..results import BatchResult
 from ..spectrum import Spectrum
 
 if TYPE_CHECKING:
@@ -105,11 +104,6 @@ def predict_chunk(chunk: list[Spectrum | SpectrumReadError], predictor: Predicto
     if predictor is None:
         return unpredicted_frame(chunk, NO_MODEL)
     return next(predict_frames([predictor], chunk, draws=draws, seed=seed, batch_size=len(chunk)))
-
-
-def unpredicted_frame(items: Sequence[Spectrum | SpectrumReadError], reason: str) -> pd.DataFrame:
-    """Catalog rows (identity, S/N, read failures) for spectra no model looked at."""
-    return frame_from_batch(BatchResult.unpredicted(items, tuple(PARAMETERS), reason), None)
 
 
 def make_predictor(model: LoadedModel, device: str) -> Predictor:
