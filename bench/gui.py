@@ -146,7 +146,7 @@ def table(rows: int, repeats: int) -> None:
         start = time.perf_counter()
         widget.grab()
         paints.append(time.perf_counter() - start)
-        assert widget.proxy.rowCount() == rows
+        assert widget.table_model.rowCount() == rows
         widget.close()
     fill_time, batch_time = statistics.median(fills), statistics.median(batch_times)
     print(f"(b) table, {rows:,} rows")
