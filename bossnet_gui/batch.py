@@ -179,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"bossnet-gui predict: another run is writing {output} now ({lock.lock_file} is held); wait for it, or choose another -o", file=sys.stderr)
         return 2
     try:
-        specs = [ModelSpec(None if spec is None else str(spec), stats_path, m.content_hash) for spec, stats_path, m in zip(specs, stats, models)]
+        specs = [ModelSpec(_as_worker_sees(spec), _as_worker_sees(stats_path), m.content_hash) for spec, stats_path, m in zip(specs, stats, models)]
         return _run_locked(args, models, specs, output)
     except ModelLoadError as exc:
         print(f"bossnet-gui predict: {exc}", file=sys.stderr)
@@ -187,6 +187,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         lock.release()
         Path(lock.lock_file).unlink(missing_ok=True)
+
+
+def _as_worker_sees(spec: str | None) -> str | None:
+    """A model name as it is; a model directory or file as an absolute path (workers run in other folders)."""
+    return os.path.abspath(spec) if spec is not None and os.path.exists(spec) else spec
 
 
 def _on_cluster(args: argparse.Namespace) -> bool:
