@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 
 from .catalog.export import append_csv, arrow_table, catalog_format, file_text, provenance, read_catalog, write_catalog, write_part
 from .catalog.table import all_columns
-from .distributed import ModelSpec, RunOptions
+from .distributed import TASK_FAILED, ModelSpec, RunOptions
 from .engine import predict_frames
 from .errors import ModelLoadError
 from .io.scan import find_spectrum_files, iter_spectra
@@ -145,8 +145,6 @@ class PartsSink:
 
 
 def _task_failed(frame: pd.DataFrame) -> pd.Series:
-    from .distributed import TASK_FAILED
-
     return frame["status"].astype(str).str.startswith(TASK_FAILED)
 
 

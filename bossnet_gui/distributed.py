@@ -21,8 +21,8 @@ from typing import Iterator, Sequence
 
 import pandas as pd
 
-from .catalog.export import arrow_table
-from .catalog.table import TEXT_COLUMNS
+from .catalog.export import arrow_table, frame_from_arrow
+from .catalog.table import unpredicted_frame
 from .errors import ModelLoadError, SpectrumReadError
 
 TASK_FAILED = "not predicted: the Dask task failed"
@@ -97,12 +97,11 @@ def cluster_frames(client, files: Sequence[str], models: Sequence[ModelSpec], op
     for future in running:
         chunk = submitted.pop(future.key)
         try:
-            frame = future.result().to_pandas()
+            frame = frame_from_arrow(future.result())
         except Exception as exc:  # the task raised, or its files killed the workers it was tried on
-            frame = _failed_rows(chunk, options, f"{TASK_FAILED} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})")
+            reason = f"{TASK_FAILED} ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+            frame = unpredicted_frame([SpectrumReadError(path, reason) for path in chunk], reason, draws=options.draws)
         future.release()
-        for name in frame.columns.intersection(TEXT_COLUMNS):
-            frame[name] = frame[name].astype(str)
         yield frame
         for chunk in _take(pending, 1):
             running.add(submit(chunk))
@@ -138,10 +137,3 @@ def _predictors(models: tuple[ModelSpec, ...], device: str) -> list:
                     )
             _loaded[key] = [Predictor(model, device=device) for model in loaded]
         return _loaded[key]
-
-
-def _failed_rows(files: list[str], options: RunOptions, reason: str) -> pd.DataFrame:
-    """One row per file of a chunk that could not be predicted, with the reason."""
-    from .catalog.table import unpredicted_frame
-
-    return unpredicted_frame([SpectrumReadError(path, reason) for path in files], reason, draws=options.draws)

@@ -89,13 +89,18 @@ def append_csv(frame: pd.DataFrame, path: str | Path) -> None:
 def write_catalog(frame: pd.DataFrame, path: str | Path, meta: dict | None = None) -> Path:
     path = Path(path)
     kind = catalog_format(path)
-    frame = _writable(frame)
-    meta = dict(meta or {})
+    frame, meta = _writable(frame), dict(meta or {})
+    return _write_whole(path, lambda tmp: WRITERS[kind](frame, tmp, meta))
+
+
+def _write_whole(path: Path, write) -> Path:
+    """``write(tmp)`` into a hidden temporary file beside ``path`` that then replaces it: a reader sees all or nothing
+    (pyarrow and Dask skip the hidden name when they read a folder of parts)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
-        WRITERS[kind](frame, Path(tmp), meta)
+        write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -251,13 +256,20 @@ def write_part(table, folder: str | Path, name: str) -> Path:
     """One part file of a Parquet catalog folder, written whole or not at all."""
     import pyarrow.parquet as pq
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    tmp = folder / f".{name}.tmp"  # hidden: pyarrow and Dask skip names starting with '.' or '_'
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
-    return path
+    return _write_whole(Path(folder) / name, lambda tmp: pq.write_table(table, tmp))
+
+
+def frame_from_arrow(table) -> pd.DataFrame:
+    """Catalog rows from an Arrow table, text as the catalog keeps it."""
+    frame = table.to_pandas()
+    for name in frame.columns.intersection(TEXT_COLUMNS):
+        frame[name] = _text(frame[name])
+    return frame
+
+
+def arrow_meta(schema) -> dict:
+    """The provenance block ``arrow_table`` put on a schema."""
+    return {key.decode(): json.loads(value) for key, value in (schema.metadata or {}).items() if key != b"pandas"}
 
 
 def _write_parquet(frame, path, meta):
@@ -271,13 +283,7 @@ def _read_parquet(path):
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    frame = table.to_pandas()
-    for name in frame.columns:
-        if name in TEXT_COLUMNS:
-            frame[name] = _text(frame[name])
-    metadata = table.schema.metadata or {}
-    meta = {key.decode(): json.loads(value) for key, value in metadata.items() if key != b"pandas"}
-    return frame, meta
+    return frame_from_arrow(table), arrow_meta(table.schema)
 
 
 WRITERS = {"fits": _write_fits, "ecsv": _write_ecsv, "csv": _write_csv, "votable": _write_votable, "parquet": _write_parquet}

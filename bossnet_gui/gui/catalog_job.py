@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..catalog.export import FORMATS, file_text, read_catalog
+from ..catalog.export import FORMATS, arrow_meta, file_text, read_catalog
 from ..catalog.session import SessionStore
 from ..catalog.table import BOOL_COLUMNS, INT_COLUMNS, TEXT_COLUMNS
 from .column_store import COLUMNS, as_arrays, blank_arrays
@@ -103,8 +103,6 @@ def _arrays(path: Path) -> tuple[dict[str, np.ndarray], dict]:
 def _arrays_from_parquet(path: Path) -> tuple[dict[str, np.ndarray], dict]:
     """Columns straight from Arrow, read one at a time (C++ conversions, no Python loop over the rows,
     and only one column's Arrow buffers alive at once)."""
-    import json
-
     import pyarrow.dataset as ds
 
     dataset = ds.dataset(path, format="parquet")
@@ -113,9 +111,7 @@ def _arrays_from_parquet(path: Path) -> tuple[dict[str, np.ndarray], dict]:
     for name in COLUMNS:
         if name in present:
             arrays[name] = _numpy_column(name, dataset.to_table(columns=[name]).column(0))
-    metadata = dataset.schema.metadata or {}
-    meta = {key.decode(): json.loads(value) for key, value in metadata.items() if key != b"pandas"}
-    return arrays, meta
+    return arrays, arrow_meta(dataset.schema)
 
 
 def _numpy_column(name: str, column) -> np.ndarray:
@@ -144,5 +140,5 @@ def _put_saved_vetting(opened: OpenedCatalog, store: SessionStore) -> None:
     names = {Path(source).name for source, _ in saved}
     arrays = opened.arrays
     for row, (source, hdu) in enumerate(zip(arrays["source"], arrays["hdu"])):
-        if source.rsplit("/", 1)[-1].rsplit(os.sep, 1)[-1] in names and (key := (store_key(source), hdu)) in saved:
+        if os.path.basename(source) in names and (key := (store_key(source), hdu)) in saved:
             arrays["user_flag"][row], arrays["note"][row] = saved[key]

@@ -157,8 +157,6 @@ class KielPlot(QWidget):
         with QSignalBlocker(self.colour_by):
             self.colour_by.setCurrentText(label)
         self.scatter.set_lut(self.scheme.brushes())
-        self.colour_bar.setVisible(not self.scheme.categorical)
-        self.legend.setVisible(self.scheme.categorical)
         if self.scheme.categorical:
             self._fill_legend()
         else:
@@ -244,13 +242,8 @@ class KielPlot(QWidget):
     # -- interaction --------------------------------------------------------------------------
 
     def _on_points_clicked(self, item, points, event) -> None:
-        if not len(points):
-            return
-        here = event.pos()
-        px, py = self.view_box.viewPixelSize()
-        distance = [((p.pos().x() - here.x()) / px) ** 2 + ((p.pos().y() - here.y()) / py) ** 2 for p in points]
-        nearest = points[int(np.argmin(distance))]
-        self.catalog.set_current(int(self.rows[self.shown[nearest.index()]]))
+        if len(points):
+            self.click_at(event.pos().x(), event.pos().y())
 
     def _on_scene_clicked(self, event) -> None:
         """In the density image there are no points to click: the nearest star within a few pixels is picked."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF, Qt
 
 from bossnet_gui.catalog.export import provenance, read_catalog, write_catalog
 from bossnet_gui.cli import main as predict
@@ -103,3 +104,11 @@ def test_a_large_catalog_sorts_filters_and_shows_every_star(make_window, qtbot, 
     row = kiel.click_at(x[ok[7]], y[ok[7]], within_px=12)
     assert row >= 0 and catalog.current == row
     assert abs(catalog.value(row, "logTeff") - x[ok[7]]) < 0.01
+
+    assert kiel.density_shown  # a real click on the density image picks the star under the mouse
+    star = ok[123]
+    pos = kiel.plot_widget.mapFromScene(kiel.view_box.mapViewToScene(QPointF(x[star], y[star])))
+    with qtbot.waitSignal(catalog.selectionChanged) as selected:
+        qtbot.mouseClick(kiel.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    picked = selected.args[0]
+    assert abs(catalog.value(picked, "logTeff") - x[star]) < 0.005 and abs(catalog.value(picked, "logg") - y[star]) < 0.05
