@@ -1,7 +1,8 @@
 """Command line: ``python -m bossnet_gui.training {train,evaluate,demo} ...``.
 
-    train     train the small BOSS model and write weights/bossnet-gui-boss-small.pt,
-              docs/model/split.csv and resources/training_coverage.npz
+    train     train the small BOSS model and write weights/bossnet-gui-boss-small.pt and its card,
+              docs/model/split.csv, docs/model/report.md and resources/training_coverage.npz
+              (with --out DIR: all of them in DIR)
     evaluate  measure the shipped weights on held-out data; write docs/model/report.md + PNGs
     demo      write the first-launch demo spectra (SDSS spec-lite layout) into resources/demo
     card      rewrite the model card weights/README.md from the metadata in the weights
@@ -21,14 +22,16 @@ from pathlib import Path
 from ..bundled import DEMO_DIR, WEIGHTS_DIR
 from ..model.weights import DEFAULT_MODEL
 from . import REPO, SHARED_DATA
+from .sources import DEFAULT_SOURCES, SOURCES, chosen
 
 SHIPPED_WEIGHTS = WEIGHTS_DIR / f"{DEFAULT_MODEL}.pt"
 
 
-def _data_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--miles", type=Path, default=SHARED_DATA / "training" / "miles", help="MILES v9.1 folder")
-    parser.add_argument("--stelib", type=Path, default=SHARED_DATA / "training" / "stelib", help="STELIB v3.2 folder")
-    parser.add_argument("--lamost", type=Path, default=SHARED_DATA / "lamost_dr1", help="LAMOST DR1 folder with labels_lasp.csv ('' to leave out)")
+def _data_arguments(parser: argparse.ArgumentParser, default_libraries=DEFAULT_SOURCES) -> None:
+    known = ", ".join(f"{s.name} ({s.default_path})" for s in SOURCES.values())
+    parser.add_argument("--library", action="append", default=None, metavar="NAME[=PATH]",
+                        help=f"a training source, repeatable (default: {' '.join(default_libraries)}); known: {known}")
+    parser.set_defaults(default_libraries=default_libraries)
     parser.add_argument("--sdss-wd", type=Path, action="append", default=None,
                         help="SDSS spec file(s) of white dwarfs for the OOD test (default: shared/data/sdss/spec-0266-51602-0031.fits)")
     parser.add_argument("--seed", type=int, default=0)
@@ -46,15 +49,19 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train, calibrate, measure and save the model")
     _data_arguments(train)
-    train.add_argument("--out", type=Path, default=SHIPPED_WEIGHTS)
+    train.add_argument("--out", type=Path, default=None,
+                       help="folder for everything the run writes: weights, card, split.csv, training_coverage.npz, report/ "
+                            "(default: the checkout's weights/, docs/model/ and resources/, which the package ships)")
     train.add_argument("--epochs", type=int, default=None, help="maximum epochs (default: the schedule's)")
     train.add_argument("--steps", type=int, default=None, help="steps per epoch (default: the schedule's)")
+    train.add_argument("--device", default="cuda" if _has_cuda() else "cpu", help="where the network trains: cpu, cuda, cuda:1 (default: cuda when there is one)")
+    train.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
     evaluate = commands.add_parser("evaluate", help="held-out report for a bundled model")
     _data_arguments(evaluate)
     evaluate.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
     evaluate.add_argument("--report", type=Path, default=REPO / "docs" / "model")
     demo = commands.add_parser("demo", help="write the demo spectra")
-    _data_arguments(demo)
+    _data_arguments(demo, ("miles", "stelib"))
     demo.add_argument("--out", type=Path, default=DEMO_DIR)
     recalibrate = commands.add_parser("recalibrate", help="refit the OOD scorer of saved weights, re-measure, rewrite card and report")
     _data_arguments(recalibrate)
@@ -65,13 +72,28 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _sources(args) -> tuple:
+    if not hasattr(args, "library"):
+        return ()
+    return tuple(chosen(args.library or list(args.default_libraries)))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(argv)
-    lamost = args.lamost if str(getattr(args, "lamost", "")) not in ("", ".") else None
+    try:
+        sources = _sources(args)
+    except ValueError as error:
+        parser().error(str(error))
     command = "python -m bossnet_gui.training " + " ".join(shlex.quote(a) for a in argv)
     if args.command == "train":
-        from .pipeline import TrainConfig, run
+        from .pipeline import Outputs, TrainConfig, available_threads, run
         from .train import Schedule
 
         schedule = Schedule()
@@ -79,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             schedule = replace(schedule, max_epochs=args.epochs)
         if args.steps is not None:
             schedule = replace(schedule, steps_per_epoch=args.steps)
-        config = TrainConfig(args.miles, args.stelib, lamost, args.out, args.seed, _white_dwarfs(args), schedule=schedule, command=command)
+        outputs = Outputs.under(args.out) if args.out else Outputs.shipped()
+        config = TrainConfig(sources, outputs, args.seed, _white_dwarfs(args), schedule=schedule, command=command,
+                             device=args.device, threads=args.threads or available_threads())
         metadata = run(config)
         for check, ok in metadata["meets_minimum"].items():
             print(f"{'PASS' if ok else 'FAIL'}: {check}")
@@ -87,19 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "evaluate":
         from .pipeline import evaluate_saved
 
-        path = evaluate_saved(args.model, args.miles, args.stelib, lamost, _white_dwarfs(args), args.report, args.seed)
+        path = evaluate_saved(args.model, sources, _white_dwarfs(args), args.report, args.seed)
         print(f"wrote {path}")
         return 0
     if args.command == "recalibrate":
         from .pipeline import recalibrate
 
-        path = recalibrate(args.model, args.miles, args.stelib, lamost, _white_dwarfs(args), args.report, args.seed, command)
+        path = recalibrate(args.model, sources, _white_dwarfs(args), args.report, args.seed, command)
         print(f"wrote {path}")
         return 0
     if args.command == "demo":
         from .demo import write_demo_set
 
-        for path in write_demo_set(args.out, args.miles, args.stelib, lamost, args.seed):
+        from .sources import load_sources
+
+        for path in write_demo_set(args.out, load_sources(list(sources)), args.seed):
             print(path)
         return 0
     if args.command == "card":

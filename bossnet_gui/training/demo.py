@@ -19,7 +19,7 @@ import numpy as np
 from astropy.io import fits
 
 from ..spectrum import SpectrumMeta
-from .library import LABELS, MILES, STAR, STELIB, WHITE_DWARF, LabelledStar, load_all
+from .library import LABELS, MILES, STAR, STELIB, WHITE_DWARF, LabelledStar
 from .simulate import BOSS, Augmentation, Conditions, broaden_to_survey, observe_template
 from .split import TEST, split_by_star
 
@@ -120,8 +120,8 @@ def write_spec_lite(path: Path, spectrum, star: LabelledStar, target: DemoTarget
     return path
 
 
-def write_demo_set(out: Path, miles: Path, stelib: Path, lamost: Path | None = None, seed: int = 0) -> list[Path]:
-    stars = load_all(miles, stelib, lamost)
+def write_demo_set(out: Path, stars: list[LabelledStar], seed: int = 0) -> list[Path]:
+    """The demo spectra, picked from ``stars`` (MILES and STELIB) by the split of ``seed``."""
     split = split_by_star(stars, seed)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 2718])

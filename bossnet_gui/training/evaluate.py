@@ -162,7 +162,7 @@ def fit_by_part(predictor: Predictor, views: ViewMaker, split: dict[str, str], s
     rng = np.random.default_rng([seed, 5050])
     parts = {}
     for part in (TRAIN, VALIDATION, TEST):
-        indices = [i for i, s in enumerate(views.stars) if split[s.spectrum_id] == part and s.library != LAMOST]
+        indices = [i for i, s in enumerate(views.stars) if split[s.spectrum_id] == part and s.library != LAMOST and s.kind == STAR]
         parts[part] = {"stars": len(indices), "accuracy": plain_accuracy(predictor, views, indices, FIT_CHECK_SNR, rng, f"fit-{part}")}
     return parts
 
@@ -200,10 +200,10 @@ def measure(
 ) -> dict:
     """All held-out numbers as a plain dict (JSON-able) plus the per-spectrum predictions for plots."""
     stars = views.stars
-    library_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.library != LAMOST]
+    library_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.library != LAMOST and s.kind == STAR]
     lamost_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.library == LAMOST]
-    held_out = [i for i, s in enumerate(stars) if s.kind != STAR]
-    library_train = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TRAIN and s.library != LAMOST]
+    held_out = [i for i, s in enumerate(stars) if not s.trains]
+    library_train = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TRAIN and s.library != LAMOST and s.kind == STAR]
 
     spectra, labels, names, injected = test_views(views, library_test, seed)
     simulated = predict(predictor, spectra, labels, names, injected_rv=injected)

@@ -1,14 +1,18 @@
-"""The labelled spectra we train on: MILES and STELIB library stars and LAMOST DR1 survey spectra.
+"""The labelled spectra we train on: MILES and STELIB library stars, LAMOST DR1 survey spectra and
+Koester's DA white-dwarf models.
 
 Every source becomes a list of ``LabelledStar``: vacuum wavelengths, flux (and an error array for
-survey spectra), the four labels in the model's output order (NaN where unknown) and what kind of
-object it is, so that white dwarfs and hot subdwarfs can be held out of training.
+survey spectra), the four labels in the model's output order (NaN where unknown), what kind of
+object it is, and whether it may be trained on: the white dwarfs and hot subdwarfs among the
+library stars (labels of unknown quality) are held out to test the flags, the model white dwarfs
+are trained on.
 
 Label sources
   MILES v9.1  ``MILES_params.db`` (Cenarro et al. 2007): Teff, log g, [Fe/H]; 9999 (99999 for Teff)
               means unknown. Names and spectral types come from ``paramsMILES_v9.1.txt``.
   STELIB v3.2 FITS header keys TEFF, LOG_G, FE_H ('-' = unknown) and SPECTYPE.
   LAMOST DR1  ``labels_lasp.csv``: the LAMOST pipeline's (LASP) Teff, log g, [Fe/H], RV.
+  Koester DA  the grid's own Teff and log g (no [Fe/H]: pure hydrogen); air wavelengths, 1 Å bins.
 Library stars are in their rest frame (checked: MILES line centres agree with laboratory
 wavelengths to ~1 km/s median; STELIB against MILES for 99 common stars: -9 km/s median,
 12 km/s MAD, uncorrelated with the header RADVEL), so their RV label is 0 before a simulated shift.
@@ -30,9 +34,13 @@ from ..io.common import air_to_vacuum
 from ..spectrum import Spectrum
 
 LABELS = ("logg", "logTeff", "FeH", "rv")  # the published BOSS model's output order
-MILES, STELIB, LAMOST = "MILES", "STELIB", "LAMOST"
+MILES, STELIB, LAMOST, KOESTER = "MILES", "STELIB", "LAMOST", "KOESTER"
 STAR, WHITE_DWARF, HOT_SUBDWARF = "star", "white dwarf", "hot subdwarf"
 MILES_FWHM, STELIB_FWHM = 2.5, 3.0  # Å, instrumental resolution of the library spectra
+KOESTER_FWHM = 1.0  # Å: 1 Å bin means of unbroadened models
+# Koester models are split in blocks of neighbouring grid points (Teff steps × log g steps), so a
+# held-out model has no training model one grid step away on every side
+KOESTER_BLOCK = (4, 3)
 MILES_UNKNOWN_TEFF, MILES_UNKNOWN = 99999.0, 9999.0  # placeholders in MILES_params.db
 
 # Hot subdwarfs among the MILES stars: typed "A"/"B5" in the MILES table, but their labels
@@ -55,6 +63,12 @@ class LabelledStar:
     fwhm: float = math.nan  # Å, library resolution; NaN for survey spectra
     observed: Spectrum | None = None  # the survey spectrum as read, when this is one
     extra: dict = field(default_factory=dict)
+    trainable: bool | None = None  # None: ordinary stars only (kind == STAR)
+
+    @property
+    def trains(self) -> bool:
+        """Whether it may enter training; the others are held out to test the flags."""
+        return self.kind == STAR if self.trainable is None else self.trainable
 
     @property
     def teff(self) -> float:
@@ -208,6 +222,38 @@ def load_lamost(folder: str | Path) -> list[LabelledStar]:
     return stars
 
 
-def load_all(miles: str | Path, stelib: str | Path, lamost: str | Path | None) -> list[LabelledStar]:
-    stars = load_miles(miles) + load_stelib(stelib)
-    return stars + (load_lamost(lamost) if lamost else [])
+# -- Koester DA white dwarfs --------------------------------------------------------------------
+
+
+def _grid_block(values: np.ndarray, step: int) -> np.ndarray:
+    """Block number of each value along one grid axis: ``step`` neighbouring grid values per block."""
+    return np.searchsorted(np.unique(values), values) // step
+
+
+def load_koester_da(path: str | Path) -> list[LabelledStar]:
+    """Koester's DA models (``koester_da.fits`` of ../shared/data/white_dwarfs), one ``LabelledStar`` per model.
+
+    Flux is F_λ at the stellar surface; only its shape matters, as every observation is rescaled.
+    ``star`` is the model's grid block, the unit the split keeps together."""
+    with fits.open(path) as hdul:
+        air = np.asarray(hdul["WAVE"].data, dtype=np.float64)
+        flux = np.asarray(hdul["FLUX"].data, dtype=np.float32)
+        params = hdul["PARAMS"].data
+        teff, logg, names = (np.asarray(params[c]) for c in ("TEFF", "LOGG", "MODEL"))
+    vacuum = air_to_vacuum(air)
+    teff_block, logg_block = _grid_block(teff, KOESTER_BLOCK[0]), _grid_block(logg, KOESTER_BLOCK[1])
+    return [
+        LabelledStar(
+            spectrum_id=f"{KOESTER} {str(names[i]).strip()}",
+            star=f"{KOESTER} block {teff_block[i]}-{logg_block[i]}",
+            library=KOESTER,
+            spectral_type="DA",
+            wavelength=vacuum,
+            flux=flux[i],
+            labels=label_vector(float(teff[i]), float(logg[i]), math.nan),
+            kind=WHITE_DWARF,
+            fwhm=KOESTER_FWHM,
+            trainable=True,
+        )
+        for i in range(len(teff))
+    ]

@@ -1,8 +1,10 @@
 """The whole training run behind ``python -m bossnet_gui.training train``, step by step.
 
-load labelled spectra → split by star (CSV) → weights and label scaling → simulated validation
-views → train with early stopping → out-of-distribution scorer and model-error term on
-validation views → held-out measurements → label coverage (npz) → ``save_bundled``.
+load labelled spectra (``sources``) → split by star (CSV) → draw weights and label scaling →
+simulated validation views → train with early stopping → out-of-distribution scorer and
+model-error term on validation views → held-out measurements → label coverage (npz) →
+``save_bundled`` → model card. ``Outputs`` says where each file goes: the shipped places in the
+checkout, or all of them in one folder (``--out DIR``).
 """
 
 from __future__ import annotations
@@ -18,20 +20,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..bundled import TRAINING_COVERAGE
+from ..bundled import TRAINING_COVERAGE, WEIGHTS_DIR
 from ..model.predictor import Predictor
-from ..model.weights import LoadedModel, load_bundled, update_bundled, save_bundled, state_dict_hash
+from ..model.weights import DEFAULT_MODEL, LoadedModel, load_bundled, update_bundled, save_bundled, state_dict_hash
 from ..preprocess import GRID_SIZE
 from ..spectrum import OPTICAL
 from . import REPO, calibrate, evaluate
 from .model_card import write_card
 from .report import write_report
-from .library import LABELS, LAMOST, MILES, STELIB, LabelledStar, load_all
+from .library import LABELS, LabelledStar
 from .simulate import Augmentation
+from .sources import Chosen, citations, draw_weights, load_sources
 from .split import TRAIN, VALIDATION, counts, read_split, split_by_star, write_split
 from .train import SMALL_ARGS, Batch, History, Schedule, fit, fixed_views
 from .views import LabelScaling, ViewMaker
-from .weighting import inverse_density_weights
 
 RV_SCALE = 200.0  # km/s, normalisation of the RV output (the injected shifts span ±500 km/s)
 OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE = 64, 5, 0.99
@@ -39,25 +41,46 @@ OOD_TRAIN_VIEWS = 2
 OOD_UNLIKE = 2500  # simulated unlike-star spectra for the outlier probe (a fifth of each kind)
 COVERAGE_LOGTEFF = np.linspace(3.2, 5.0, 73)  # 0.025 dex bins
 COVERAGE_LOGG = np.linspace(-0.5, 9.5, 81)  # 0.125 dex bins
-SOURCES = {
-    MILES: "MILES v9.1 (Sánchez-Blázquez et al. 2006, MNRAS 371, 703; parameters Cenarro et al. 2007, MNRAS 374, 664), via sdss-mangadap 4.5.0 (BSD-3)",
-    STELIB: "STELIB v3.2 (Le Borgne et al. 2003, A&A 402, 433), via sdss-mangadap 4.5.0 (BSD-3)",
-    LAMOST: "LAMOST DR1 low-resolution spectra and LASP labels (public data; Luo et al. 2015, RAA 15, 1095), via grd349/LearningLAMOST (MIT)",
-}
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Every file a training run writes."""
+
+    weights: Path
+    split_csv: Path
+    coverage_npz: Path
+    report: Path  # folder: report.md and plots
+
+    @classmethod
+    def shipped(cls) -> "Outputs":
+        """The checkout's own places, which the package ships."""
+        return cls(WEIGHTS_DIR / f"{DEFAULT_MODEL}.pt", REPO / "docs" / "model" / "split.csv", TRAINING_COVERAGE, REPO / "docs" / "model")
+
+    @classmethod
+    def under(cls, folder: Path) -> "Outputs":
+        folder = Path(folder)
+        return cls(folder / f"{DEFAULT_MODEL}.pt", folder / "split.csv", folder / "training_coverage.npz", folder / "report")
+
+
+def available_threads() -> int:
+    """The cores this process may run on (a batch job's allocation, not the whole machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    miles: Path
-    stelib: Path
-    lamost: Path | None
-    out: Path
+    sources: tuple[Chosen, ...]
+    outputs: Outputs
     seed: int = 0
     sdss_white_dwarfs: tuple[Path, ...] = ()
-    split_csv: Path = REPO / "docs" / "model" / "split.csv"
-    coverage_npz: Path = TRAINING_COVERAGE
     schedule: Schedule = field(default_factory=Schedule)
     command: str = ""
+    device: str = "cpu"
+    threads: int = field(default_factory=available_threads)
 
 
 @dataclass
@@ -71,15 +94,15 @@ class Prepared:
     views: ViewMaker
 
 
-def prepare(miles: Path, stelib: Path, lamost: Path | None, seed: int, log=print) -> Prepared:
-    stars = load_all(miles, stelib, lamost)
+def prepare(sources: tuple[Chosen, ...], seed: int, log=print) -> Prepared:
+    stars = load_sources(list(sources))
     split = split_by_star(stars, seed)
     train = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TRAIN]
     validation = [i for i, s in enumerate(stars) if split[s.spectrum_id] == VALIDATION]
     labels = np.array([stars[i].labels for i in train])
     log(f"{len(stars)} spectra; split {counts(split, stars)}")
     views = ViewMaker(stars, _blank_network(), Augmentation())
-    return Prepared(stars, split, train, validation, LabelScaling.from_labels(labels, RV_SCALE), inverse_density_weights(labels), views)
+    return Prepared(stars, split, train, validation, LabelScaling.from_labels(labels, RV_SCALE), draw_weights(stars, train), views)
 
 
 def _blank_network():
@@ -139,12 +162,13 @@ def git_commit() -> str:
 
 def run(config: TrainConfig, log=print) -> dict:
     """Train, calibrate, measure and save; returns the metadata written into the weights."""
-    torch.set_num_threads(2)
+    torch.set_num_threads(config.threads)
     started = time.time()
-    data = prepare(config.miles, config.stelib, config.lamost, config.seed, log)
-    write_split(config.split_csv, data.stars, data.split)
+    out = config.outputs
+    data = prepare(config.sources, config.seed, log)
+    write_split(out.split_csv, data.stars, data.split)
     validation = fixed_views(data.views, data.validation, config.schedule.validation_views, config.seed, "validation")
-    network, history = fit(data.views, data.train, data.weights, validation, data.scaling, SMALL_ARGS, config.schedule, config.seed, log)
+    network, history = fit(data.views, data.train, data.weights, validation, data.scaling, SMALL_ARGS, config.schedule, config.seed, log, config.device)
     train_seconds = time.time() - started
 
     scorer = fit_scorer(Predictor(loaded_model(network, data.scaling)), data, validation, config.seed)
@@ -154,12 +178,15 @@ def run(config: TrainConfig, log=print) -> dict:
         metadata={"model_error": model_error}, ood=scorer,
     )
     measured = evaluate.measure(Predictor(model), data.views, data.split, list(config.sdss_white_dwarfs), config.seed)
-    write_coverage(config.coverage_npz, data.stars, data.train)
+    write_coverage(out.coverage_npz, data.stars, data.train)
     metadata = _metadata(config, data, history, train_seconds, time.time() - started, model_error, measured["numbers"], network)
     metadata = plain(metadata)
-    metadata["sha256"] = save_bundled(config.out, network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, metadata, ood=scorer)
-    log(f"saved {config.out} ({config.out.stat().st_size / 1e6:.1f} MB) in {time.time() - started:.0f} s")
-    log(f"wrote {write_card(load_bundled(config.out), config.out)}")
+    out.weights.parent.mkdir(parents=True, exist_ok=True)
+    metadata["sha256"] = save_bundled(out.weights, network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, metadata, ood=scorer)
+    log(f"saved {out.weights} ({out.weights.stat().st_size / 1e6:.1f} MB) in {time.time() - started:.0f} s")
+    saved = load_bundled(out.weights)
+    log(f"wrote {write_card(saved, out.weights)}")
+    log(f"wrote {write_report(out.report, saved, measured, out.weights.stat().st_size)}")
     return metadata
 
 
@@ -172,13 +199,13 @@ def fit_scorer(predictor: Predictor, data: Prepared, validation: Batch, seed: in
     return calibrate.fit_feature_distance(predictor, train_views, validation, OOD_COMPONENTS, OOD_NEIGHBOURS, OOD_QUANTILE, unlike_inputs)
 
 
-def recalibrate(model_path: Path, miles: Path, stelib: Path, lamost: Path | None, white_dwarfs, report_folder: Path, seed: int, command: str) -> Path:
+def recalibrate(model_path: Path, sources: tuple[Chosen, ...], white_dwarfs, report_folder: Path, seed: int, command: str) -> Path:
     """Refit the scorer of saved weights with this code (the network is kept byte for byte), re-measure,
     and rewrite the weights' metadata, the model card and the report."""
-    torch.set_num_threads(2)
+    torch.set_num_threads(available_threads())
     started = time.time()
     model = load_bundled(model_path)
-    data = _prepare_recorded(model, miles, stelib, lamost, seed)
+    data = _prepare_recorded(model, model_path, sources, seed)
     views = model.metadata.get("training", {}).get("schedule", {}).get("validation_views", Schedule().validation_views)
     validation = fixed_views(data.views, data.validation, views, seed, "validation")
     scorer = fit_scorer(Predictor(model), data, validation, seed)
@@ -197,20 +224,27 @@ def recalibrate(model_path: Path, miles: Path, stelib: Path, lamost: Path | None
     return write_report(report_folder, saved, measured, model_path.stat().st_size)
 
 
-def _prepare_recorded(model: LoadedModel, miles: Path, stelib: Path, lamost: Path | None, seed: int) -> Prepared:
+def _prepare_recorded(model: LoadedModel, model_path: Path, sources: tuple[Chosen, ...], seed: int) -> Prepared:
     """The data of a saved model's own split; refuses a seed whose split differs from the recorded one."""
-    data = prepare(miles, stelib, lamost, seed)
-    recorded = REPO / model.metadata.get("split_csv", "docs/model/split.csv")
+    data = prepare(sources, seed)
+    recorded = _recorded_split(model, model_path)
     if recorded.exists() and read_split(recorded) != data.split:
         raise RuntimeError(f"the split from seed {seed} differs from the one recorded in {recorded}")
     return data
 
 
-def evaluate_saved(model_path: Path, miles: Path, stelib: Path, lamost: Path | None, white_dwarfs, report_folder: Path, seed: int) -> Path:
+def _recorded_split(model: LoadedModel, model_path: Path) -> Path:
+    """The split CSV a model's metadata names: relative to the checkout for the shipped model, else beside the weights."""
+    name = Path(model.metadata.get("split_csv", "docs/model/split.csv"))
+    beside = Path(model_path).parent / name.name
+    return beside if beside.exists() and not (REPO / name).exists() else REPO / name
+
+
+def evaluate_saved(model_path: Path, sources: tuple[Chosen, ...], white_dwarfs, report_folder: Path, seed: int) -> Path:
     """Re-measure a saved model on the held-out data of its own split and write the report."""
-    torch.set_num_threads(2)
+    torch.set_num_threads(available_threads())
     model = load_bundled(model_path)
-    data = _prepare_recorded(model, miles, stelib, lamost, seed)
+    data = _prepare_recorded(model, model_path, sources, seed)
     measured = evaluate.measure(Predictor(model), data.views, data.split, list(white_dwarfs), seed)
     return write_report(report_folder, model, measured, model_path.stat().st_size)
 
@@ -224,9 +258,11 @@ def _model_error(network, scaling: LabelScaling, scorer, validation: Batch) -> d
 
 def _metadata(config, data: Prepared, history: History, train_seconds, total_seconds, model_error, numbers, network) -> dict:
     libraries = sorted({data.stars[i].library for i in data.train})
+    out = config.outputs
     return {
-        "name": config.out.stem,
-        "description": "BOSS Net-family network trained by bossnet-gui on simulated BOSS/LAMOST observations of MILES and STELIB stars plus LAMOST DR1 spectra",
+        "name": out.weights.stem,
+        "description": "BOSS Net-family network trained by bossnet-gui on simulated BOSS/LAMOST observations of MILES and STELIB stars "
+                       "and of Koester DA white-dwarf models, plus LAMOST DR1 spectra",
         "training": {
             "command": config.command,
             "seed": config.seed,
@@ -234,6 +270,8 @@ def _metadata(config, data: Prepared, history: History, train_seconds, total_sec
             "torch": torch.__version__,
             "python": platform.python_version(),
             "threads": torch.get_num_threads(),
+            "device": config.device,
+            "libraries": [f"{c.source.name}={c.path}" for c in config.sources],
             "cpu": cpu_description(),
             "schedule": asdict(config.schedule),
             "augmentation": asdict(Augmentation()),
@@ -245,9 +283,9 @@ def _metadata(config, data: Prepared, history: History, train_seconds, total_sec
             "train_seconds": round(train_seconds, 1),
             "total_seconds": round(total_seconds, 1),
         },
-        "data_sources": {name: SOURCES[name] for name in libraries},
+        "data_sources": citations(libraries),
         "split_counts": counts(data.split, data.stars),
-        "split_csv": str(config.split_csv.relative_to(REPO)) if config.split_csv.is_relative_to(REPO) else str(config.split_csv),
+        "split_csv": str(out.split_csv.relative_to(REPO)) if out.split_csv.is_relative_to(REPO) else out.split_csv.name,
         "label_coverage": label_coverage(data.stars, data.train),
         "model_error": model_error,
         "flops_per_spectrum": network.flops_per_spectrum(GRID_SIZE),

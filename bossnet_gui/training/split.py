@@ -2,8 +2,10 @@
 
 A star observed by several libraries (MILES and STELIB share ~100 stars) is one unit, so no
 test star has a sibling spectrum in training. The split is stratified in Teff so that the
-rare hot and cool stars reach every part; white dwarfs and hot subdwarfs are held out of all
-three as the out-of-distribution set, and spectra without a Teff label are not used.
+rare hot and cool stars reach every part; the library's white dwarfs and hot subdwarfs are held
+out of all three as the out-of-distribution set, and spectra without a Teff label are not used.
+Model white dwarfs (trainable, kind white dwarf) are split by grid block, with their own Teff strata
+and random stream, so adding them leaves the split of the ordinary stars as it was.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .library import LABELS, LAMOST, STAR, LabelledStar
+from .library import LABELS, STAR, LabelledStar
 
 TRAIN, VALIDATION, TEST, OOD, UNUSED = "train", "validation", "test", "ood", "unused"
 LIBRARY_FRACTIONS = {VALIDATION: 0.15, TEST: 0.15}
@@ -24,7 +26,7 @@ TEFF_STRATA = 8
 
 def _role(stars: list[LabelledStar]) -> str | None:
     """OOD / UNUSED for a whole star, or None when it takes part in the split."""
-    if any(s.kind != STAR for s in stars):
+    if not all(s.trains for s in stars):
         return OOD
     if not any(s.has_teff for s in stars):
         return UNUSED
@@ -42,26 +44,36 @@ def split_by_star(stars: list[LabelledStar], seed: int = 0) -> dict[str, str]:
     for star in stars:
         groups[star.star].append(star)
     assignment: dict[str, str] = {}
-    strata: dict[tuple, list[str]] = defaultdict(list)
     log_teff = {key: _mean_log_teff(members) for key, members in groups.items()}
-    candidates = sorted(k for k, members in groups.items() if _role(members) is None)
-    edges = np.quantile([log_teff[k] for k in candidates], np.linspace(0, 1, TEFF_STRATA + 1)[1:-1])
+    populations: dict[str, list[str]] = defaultdict(list)
     for key in sorted(groups):
         role = _role(groups[key])
         if role is not None:
             assignment[key] = role
-            continue
-        survey = groups[key][0].library == LAMOST
+        else:
+            populations[groups[key][0].kind].append(key)
+    for n, kind in enumerate([STAR] + sorted(k for k in populations if k != STAR)):
+        rng = np.random.default_rng(seed if kind == STAR else [seed, n])
+        _assign(populations.get(kind, []), groups, log_teff, rng, assignment)
+    return {s.spectrum_id: assignment[s.star] for s in stars}
+
+
+def _assign(keys: list[str], groups, log_teff, rng: np.random.Generator, assignment: dict[str, str]) -> None:
+    """Split one population (sorted ``keys``) by Teff strata, survey spectra apart from library ones."""
+    if not keys:
+        return
+    edges = np.quantile([log_teff[k] for k in keys], np.linspace(0, 1, TEFF_STRATA + 1)[1:-1])
+    strata: dict[tuple, list[str]] = defaultdict(list)
+    for key in keys:
+        survey = groups[key][0].observed is not None
         strata[(survey, int(np.searchsorted(edges, log_teff[key])))].append(key)
-    rng = np.random.default_rng(seed)
-    for (survey, _), keys in sorted(strata.items()):
+    for (survey, _), members in sorted(strata.items()):
         fractions = LAMOST_FRACTIONS if survey else LIBRARY_FRACTIONS
-        order = [keys[i] for i in rng.permutation(len(keys))]
+        order = [members[i] for i in rng.permutation(len(members))]
         n_val = int(round(fractions[VALIDATION] * len(order)))
         n_test = int(round(fractions[TEST] * len(order)))
         for i, key in enumerate(order):
             assignment[key] = VALIDATION if i < n_val else TEST if i < n_val + n_test else TRAIN
-    return {s.spectrum_id: assignment[s.star] for s in stars}
 
 
 def write_split(path: str | Path, stars: list[LabelledStar], split: dict[str, str]) -> None:

@@ -111,12 +111,17 @@ def fixed_views(views: ViewMaker, indices: list[int], count: int, seed: int, tag
     )
 
 
-def evaluate_loss(network: BossNet, batch: Batch, scaling: LabelScaling, chunk: int = 256, huber_delta: float | None = None) -> float:
+def _predict_all(network: BossNet, inputs: torch.Tensor, chunk: int) -> torch.Tensor:
+    """The network's outputs for ``inputs`` in chunks, run on the network's device, returned on the CPU."""
     network.eval()
-    target = torch.from_numpy(scaling.normalise(batch.labels)).float()
+    device = next(network.parameters()).device
     with torch.no_grad():
-        prediction = torch.cat([network(batch.inputs[s : s + chunk]) for s in range(0, len(batch.inputs), chunk)])
-    return float(masked_loss(prediction, target, huber_delta))
+        return torch.cat([network(inputs[s : s + chunk].to(device)).cpu() for s in range(0, len(inputs), chunk)])
+
+
+def evaluate_loss(network: BossNet, batch: Batch, scaling: LabelScaling, chunk: int = 256, huber_delta: float | None = None) -> float:
+    target = torch.from_numpy(scaling.normalise(batch.labels)).float()
+    return float(masked_loss(_predict_all(network, batch.inputs, chunk), target, huber_delta))
 
 
 def remove_flux_offset(network: BossNet) -> None:
@@ -135,6 +140,10 @@ class Step:
     inputs: torch.Tensor
     target: torch.Tensor  # normalised labels, NaN = unknown
     outliers: torch.Tensor | None
+
+    def to(self, device: torch.device) -> "Step":
+        outliers = None if self.outliers is None else self.outliers.to(device)
+        return Step(self.inputs.to(device), self.target.to(device), outliers)
 
 
 def draw_step(views: ViewMaker, train_indices, probability, scaling: LabelScaling, schedule: Schedule,
@@ -157,17 +166,15 @@ def _step_loss(network, outlier_head, step: Step, schedule: Schedule) -> torch.T
     hidden = network.linear_sequential[:-1](network.features(inputs))
     n = len(step.inputs)
     label_loss = masked_loss(network.linear_sequential[-1](hidden[:n]), step.target, schedule.huber_delta)
-    is_outlier = torch.cat([torch.zeros(n), torch.ones(len(inputs) - n)])
+    is_outlier = torch.cat([torch.zeros(n), torch.ones(len(inputs) - n)]).to(inputs.device)
     outlier_loss = torch.nn.functional.binary_cross_entropy_with_logits(outlier_head(hidden).squeeze(1), is_outlier)
     return label_loss + schedule.outlier_weight * outlier_loss
 
 
 def per_label_loss(network: BossNet, batch: Batch, scaling: LabelScaling, chunk: int = 256) -> np.ndarray:
     """Validation mean squared error of each normalised label (LABELS order)."""
-    network.eval()
     target = torch.from_numpy(scaling.normalise(batch.labels)).float()
-    with torch.no_grad():
-        prediction = torch.cat([network(batch.inputs[s : s + chunk]) for s in range(0, len(batch.inputs), chunk)])
+    prediction = _predict_all(network, batch.inputs, chunk)
     known = torch.isfinite(target)
     squared = torch.where(known, prediction - torch.nan_to_num(target), torch.zeros_like(prediction)) ** 2
     return (squared.sum(0) / known.sum(0).clamp(min=1)).numpy()
@@ -191,13 +198,17 @@ def fit(
     schedule: Schedule,
     seed: int,
     log=print,
+    device: str = "cpu",
 ) -> tuple[BossNet, History]:
-    """Train a network from scratch; returns the state with the lowest validation loss."""
+    """Train a network from scratch on ``device`` (views are simulated on the CPU); returns the state with the
+    lowest validation loss, on the CPU. The same seed repeats exactly on the same device, threads and torch build."""
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 1])
     network = BossNet(args)
     remove_flux_offset(network)
     outlier_head = torch.nn.Linear(args.linear_dim, 1)  # training only: shapes the hidden layer, not saved
+    network.to(device)
+    outlier_head.to(device)
     optimizer = torch.optim.Adamax([*network.parameters(), *outlier_head.parameters()], lr=schedule.learning_rate)
     probability = sample_weights / sample_weights.sum()
     average = WeightAverage(network, schedule.weight_average_decay) if schedule.weight_average_decay else None
@@ -215,7 +226,7 @@ def fit(
             for step in range(schedule.steps_per_epoch):
                 for group in optimizer.param_groups:
                     group["lr"] = learning_rate(schedule, epoch * schedule.steps_per_epoch + step)
-                current = upcoming.result()
+                current = upcoming.result().to(device)
                 if step + 1 < schedule.steps_per_epoch:
                     upcoming = simulator.submit(draw)
                 loss = _step_loss(network, outlier_head, current, schedule)
@@ -241,4 +252,4 @@ def fit(
                 break
     history.seconds = time.time() - start
     network.load_state_dict(best_state)
-    return network.eval(), history
+    return network.cpu().eval(), history

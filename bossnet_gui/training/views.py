@@ -18,7 +18,7 @@ from ..model.predictor import Predictor
 from ..model.weights import LoadedModel
 from ..preprocess import GRID_SIZE
 from ..spectrum import OPTICAL, Spectrum, SpectrumMeta
-from .library import LABELS, LAMOST, LabelledStar
+from .library import LABELS, LAMOST, STAR, WHITE_DWARF, LabelledStar
 from .simulate import (
     Augmentation,
     Conditions,
@@ -81,6 +81,7 @@ class ViewMaker:
     def __init__(self, stars: list[LabelledStar], args_network: BossNet, augmentation: Augmentation = Augmentation()):
         self.stars = stars
         self.augmentation = augmentation
+        self.trains_white_dwarfs = any(s.kind == WHITE_DWARF and s.trains for s in stars)
         self.templates: list[Template | None] = [
             None if s.observed is not None else broaden_to_survey(s.wavelength, s.flux, s.fwhm) for s in stars
         ]
@@ -125,7 +126,7 @@ class ViewMaker:
 
     def unlike_stars(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None, sources=None) -> list[Spectrum]:
         """One simulated spectrum per index of kinds absent from training, in equal shares: white-dwarf-like
-        (``balmer_dwarf``), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
+        (``balmer_dwarf``; left out when model white dwarfs are trained on), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
         featureless (a training star above 7,000 K with its lines all but removed, telluric bands kept: DB/DC-like),
         lines broadened 800-4000 km/s, and featureless Planck continua.
         ``indices`` are training stars; their templates seed the other kinds, the hot and warm stars behind the
@@ -135,13 +136,15 @@ class ViewMaker:
         featureless example is seeded by a hot or warm star (ten indices often hold none)."""
         sources = indices if sources is None else sources
         hot, warm = (
-            [i for i in sources if self.templates[i] is not None and self.stars[i].labels[LABELS.index("logTeff")] > limit]
+            [i for i in sources if self.templates[i] is not None and self.stars[i].kind == STAR
+             and self.stars[i].labels[LABELS.index("logTeff")] > limit]
             for limit in (HOT, WARM)
         )
+        kinds = self.unlike_kinds
         spectra = []
         for n, index in enumerate(indices):
             template = self.templates[index] or self._any_template()
-            kind = n % 5
+            kind = kinds[n % len(kinds)]
             if kind == 0:
                 template = balmer_dwarf(
                     float(np.exp(rng.uniform(*np.log(WHITE_DWARF_TEFF)))),
@@ -157,6 +160,11 @@ class ViewMaker:
                 template = lines_weakened(self._one_of(warm, rng, template), float(rng.uniform(*WEAKENED_STRENGTH)))
             spectra.append(self._observe_outlier(template, rng, augmentation, f"unlike/{n}"))
         return spectra
+
+    @property
+    def unlike_kinds(self) -> tuple[int, ...]:
+        """The kinds ``unlike_stars`` makes; no white-dwarf-like ones when real white-dwarf models are trained on."""
+        return (1, 2, 3, 4) if self.trains_white_dwarfs else (0, 1, 2, 3, 4)
 
     def _one_of(self, indices: list[int], rng: np.random.Generator, fallback: Template) -> Template:
         """The template of a star drawn from ``indices``, or ``fallback`` when there are none."""
