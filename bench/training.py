@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 from bossnet_gui.model.network import BossNet  # noqa: E402
 from bossnet_gui.training import SHARED_DATA  # noqa: E402
 from bossnet_gui.training.pipeline import prepare  # noqa: E402
+from bossnet_gui.training.sources import chosen  # noqa: E402
 from bossnet_gui.training.train import (  # noqa: E402
     SMALL_ARGS, Schedule, _step_loss, draw_step, evaluate_loss, fit, fixed_views, per_label_loss, remove_flux_offset,
 )
@@ -96,7 +97,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=15)
     args = parser.parse_args()
     torch.set_num_threads(2)
-    data = prepare(SHARED_DATA / "training" / "miles", SHARED_DATA / "training" / "stelib", SHARED_DATA / "lamost_dr1", 0, log=lambda *_: None)
+    data = prepare(tuple(chosen(None)), 0, log=lambda *_: None)
     schedule = Schedule()
     print(f"{torch.get_num_threads()} threads, {torch.backends.cpu.get_cpu_capability()}; batch {schedule.batch_size} + "
           f"{schedule.outliers_per_batch} outlier examples, {args.steps} timed steps")

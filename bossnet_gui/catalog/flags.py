@@ -7,11 +7,42 @@ below. All rules read the point estimate (the pass without noise) and its Monte-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 import pandas as pd
+
+
+@dataclass(frozen=True, eq=False)
+class LabelDensity:
+    """How crowded each (log10 Teff, log g) cell is with the model's training spectra (smoothed, share per cell),
+    and the density below which a prediction counts as lying where the model has seen no stars: calibrated so
+    that a small share of validation views (``metadata["label_density"]["quantile"]``) falls below it."""
+
+    logteff_edges: np.ndarray
+    logg_edges: np.ndarray
+    density: np.ndarray  # (len(logteff_edges) - 1, len(logg_edges) - 1)
+    threshold: float
+
+    @classmethod
+    def from_metadata(cls, data: dict | None) -> "LabelDensity | None":
+        if not data:
+            return None
+        arrays = (np.asarray(data[k], dtype=float) for k in ("logteff_edges", "logg_edges", "density"))
+        return cls(*arrays, float(data["threshold"]))
+
+    def at(self, logteff: np.ndarray, logg: np.ndarray) -> np.ndarray:
+        """Density at each point; 0 outside the grid, NaN where a value is missing."""
+        i = np.searchsorted(self.logteff_edges, logteff, side="right") - 1
+        j = np.searchsorted(self.logg_edges, logg, side="right") - 1
+        inside = (i >= 0) & (i < self.density.shape[0]) & (j >= 0) & (j < self.density.shape[1])
+        values = np.where(inside, self.density[np.clip(i, 0, self.density.shape[0] - 1), np.clip(j, 0, self.density.shape[1] - 1)], 0.0)
+        return np.where(np.isfinite(logteff) & np.isfinite(logg), values, np.nan)
+
+    def sparse(self, logteff: np.ndarray, logg: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return self.at(logteff, logg) < self.threshold
 
 
 @dataclass(frozen=True)
@@ -27,14 +58,18 @@ class Thresholds:
     # from the model: training-label ranges and the calibrated distance threshold (None: not known)
     logteff_range: tuple[float, float] | None = None
     logg_range: tuple[float, float] | None = None
+    label_density: LabelDensity | None = field(default=None, compare=False)
     ood_threshold: float | None = None
 
     @classmethod
     def for_model(cls, metadata: dict, ood_threshold: float | None = None, **overrides) -> "Thresholds":
-        """Thresholds with the model's training coverage (``metadata["label_coverage"]``) filled in."""
-        coverage = metadata.get("label_coverage", {}) if metadata else {}
+        """Thresholds with the model's training coverage (``metadata["label_coverage"]`` and, where the model
+        has one, ``metadata["label_density"]``) filled in."""
+        metadata = metadata or {}
+        coverage = metadata.get("label_coverage", {})
         ranges = {k: tuple(coverage[c]) for k, c in (("logteff_range", "logTeff"), ("logg_range", "logg")) if c in coverage}
-        return cls(**ranges, ood_threshold=ood_threshold, **overrides)
+        density = LabelDensity.from_metadata(metadata.get("label_density"))
+        return cls(**ranges, label_density=density, ood_threshold=ood_threshold, **overrides)
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -72,6 +107,8 @@ def _coverage(frame: pd.DataFrame, t: Thresholds) -> np.ndarray:
     for column, limits in (("logTeff", t.logteff_range), ("logg", t.logg_range)):
         if limits is not None:
             outside |= _outside(_col(frame, column), *limits)
+    if t.label_density is not None:
+        outside |= t.label_density.sparse(_col(frame, "logTeff"), _col(frame, "logg"))
     return outside
 
 
@@ -86,7 +123,12 @@ FLAGS: tuple[Flag, ...] = (
         lambda f, t: _outside(_col(f, "Teff"), 3200, np.inf) | _gt(_col(f, "logg"), 5) | _outside(_col(f, "FeH"), -4, 2),
     ),
     Flag(4, "suspicious_fe_h", "Teff < 3,900 K and 3 < log g < 6", lambda f, t: _outside(_col(f, "Teff"), 3900, np.inf) & _between(_col(f, "logg"), 3, 6)),
-    Flag(5, "outside_training_coverage", "log Teff or log g outside the range of the model's training labels", _coverage),
+    Flag(
+        5,
+        "outside_training_coverage",
+        "log Teff or log g outside the range of the model's training labels, or (log Teff, log g) where its training spectra are sparser than for 99.5% of validation views",
+        _coverage,
+    ),
     Flag(
         6,
         "large_uncertainty",

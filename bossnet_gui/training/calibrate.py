@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from scipy.ndimage import gaussian_filter
 
+from ..catalog.flags import LabelDensity
 from ..model.ood import FeatureDistance, OutlierProbe
 from ..model.predictor import Predictor
 from .library import LABELS
 from .views import Batch
 
 ONE_SIGMA = 0.6827
+LABEL_DENSITY_QUANTILE = 0.005  # share of validation views the coverage flag may call sparse (its rule says 99.5%)
+LABEL_DENSITY_SMOOTHING = (1.5, 2.0)  # cells: 0.0375 dex in log Teff, 0.25 dex in log g
 
 
 def hidden_features(predictor: Predictor, batch: Batch) -> torch.Tensor:
@@ -93,3 +97,24 @@ def model_error_term(error: np.ndarray, mc_sigma: np.ndarray, target: float = ON
 def model_error_terms(point: np.ndarray, std: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """Per label (model columns only), the term that brings validation coverage to 68%."""
     return {name: model_error_term(point[:, i] - labels[:, i], std[:, i]) for i, name in enumerate(LABELS)}
+
+
+def label_density(train_labels: np.ndarray, validation_point: np.ndarray, logteff_edges: np.ndarray, logg_edges: np.ndarray,
+                  quantile: float, smoothing_cells: tuple[float, float] = LABEL_DENSITY_SMOOTHING) -> dict:
+    """``LabelDensity`` of the training labels (share of training spectra per cell, Gaussian-smoothed by
+    ``smoothing_cells``) with its threshold at the ``quantile`` of the density at validation predictions;
+    a plain dict for the weights' metadata."""
+    t, g = LABELS.index("logTeff"), LABELS.index("logg")
+    known = np.isfinite(train_labels[:, t]) & np.isfinite(train_labels[:, g])
+    counts, _, _ = np.histogram2d(train_labels[known, t], train_labels[known, g], bins=(logteff_edges, logg_edges))
+    density = gaussian_filter(counts / counts.sum(), smoothing_cells, mode="constant")
+    unset = LabelDensity(np.asarray(logteff_edges), np.asarray(logg_edges), density, 0.0)
+    at_validation = unset.at(validation_point[:, t], validation_point[:, g])
+    return {
+        "logteff_edges": [float(e) for e in logteff_edges],
+        "logg_edges": [float(e) for e in logg_edges],
+        "density": [[float(f"{v:.4g}") for v in row] for row in density],
+        "threshold": float(np.nanquantile(at_validation, quantile)),
+        "quantile": quantile,
+        "smoothing_cells": list(smoothing_cells),
+    }

@@ -19,10 +19,12 @@ import numpy as np
 from astropy.io import fits
 
 from ..spectrum import SpectrumMeta
-from .library import LABELS, MILES, STAR, STELIB, WHITE_DWARF, LabelledStar
+from .library import KOESTER, LABELS, MILES, STAR, STELIB, WHITE_DWARF, LabelledStar
 from .simulate import BOSS, Augmentation, Conditions, broaden_to_survey, observe_template
 from .split import TEST, split_by_star
 
+LIBRARY_REFERENCES = {MILES: "Sanchez-Blazquez et al. 2006; Cenarro et al. 2007", STELIB: "Le Borgne et al. 2003",
+                      KOESTER: "Koester 2010 DA white-dwarf model"}
 FULLREJECT = 1 << 18  # SDSS and_mask bit for pixels rejected in every exposure
 FAKE_RA, FAKE_DEC = 150.0, 2.2  # made-up field centre (COSMOS-like sky, no real object there)
 
@@ -56,18 +58,22 @@ TARGETS = (
     DemoTarget("G dwarf at low S/N", 5500, 4.4, -0.3, snr=5.0),
     DemoTarget("K giant, red end missing (partial coverage)", 4500, 2.3, 0.0, red_limit=6300.0),
     DemoTarget("white dwarf (outside the training set)", math.nan, math.nan, math.nan, library=STELIB, kind=WHITE_DWARF),
+    DemoTarget("DA white dwarf (held-out model)", 14000, 8.0, math.nan, snr=30.0, library=KOESTER, kind=WHITE_DWARF),
+    DemoTarget("cool DA white dwarf, A/F-star look-alike (held-out model)", 7000, 8.0, math.nan, snr=30.0, library=KOESTER, kind=WHITE_DWARF),
 )
 
 
 def pick(stars: list[LabelledStar], split: dict[str, str], target: DemoTarget, taken: set[str]) -> LabelledStar:
-    """The test-split star of the target's library and kind nearest in (log Teff, log g, [Fe/H])."""
+    """The test-split star of the target's library and kind nearest in (log Teff, log g, [Fe/H]), the labels
+    the target gives; the first of its kind for a target without labels."""
     pool = [s for s in stars if s.library == target.library and s.kind == target.kind and s.spectrum_id not in taken]
-    if target.kind != STAR:
+    if math.isnan(target.teff):
         return pool[0]
-    pool = [s for s in pool if split[s.spectrum_id] == TEST and np.isfinite(s.labels[:3]).all()] or pool
     goal = np.array([target.logg, math.log10(target.teff), target.feh])
-    scale = np.array([1.0, 0.05, 0.5])  # log g, log Teff, [Fe/H] distances weighted alike
-    return min(pool, key=lambda s: float(np.sum(((s.labels[:3] - goal) / scale) ** 2)))
+    given = np.isfinite(goal)
+    pool = [s for s in pool if split[s.spectrum_id] == TEST and np.isfinite(s.labels[:3][given]).all()] or pool
+    scale = np.array([1.0, 0.05, 0.5])[given]  # log g, log Teff, [Fe/H] distances weighted alike
+    return min(pool, key=lambda s: float(np.sum(((s.labels[:3][given] - goal[given]) / scale) ** 2)))
 
 
 def demo_conditions(target: DemoTarget, rng: np.random.Generator) -> Conditions:
@@ -114,14 +120,13 @@ def write_spec_lite(path: Path, spectrum, star: LabelledStar, target: DemoTarget
     header["COMMENT"] = f"Simulated observation of {star.library} star {name} ({star.spectrum_id}) by bossnet-gui,"
     header["COMMENT"] = "not a real SDSS spectrum: BOSS-like resolution, sampling and noise added to a library spectrum"
     header["COMMENT"] = "(python -m bossnet_gui.training demo). Plate, MJD, fibre and positions are made up."
-    library_ref = "Sanchez-Blazquez et al. 2006; Cenarro et al. 2007" if star.library == MILES else "Le Borgne et al. 2003"
-    header["COMMENT"] = f"Library: {star.library} ({library_ref})."
+    header["COMMENT"] = f"Library: {star.library} ({LIBRARY_REFERENCES[star.library]})."
     fits.HDUList([fits.PrimaryHDU(header=header), table]).writeto(path, overwrite=True)
     return path
 
 
 def write_demo_set(out: Path, stars: list[LabelledStar], seed: int = 0) -> list[Path]:
-    """The demo spectra, picked from ``stars`` (MILES and STELIB) by the split of ``seed``."""
+    """The demo spectra, picked from ``stars`` (MILES, STELIB and the Koester DA models) by the split of ``seed``."""
     split = split_by_star(stars, seed)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 2718])

@@ -12,7 +12,8 @@ from pathlib import Path
 from ..bundled import WEIGHTS_DIR
 from ..model.weights import DEFAULT_MODEL, LoadedModel
 from ..preprocess import GRID_SIZE
-from .report import NAMES, accuracy_table, fit_by_part_table, flag_rate_table, ood_table, range_table
+from .report import NAMES, accuracy_table, confusion_table, fit_by_part_table, flag_rate_table, ood_table, outcome_table, range_table
+from .white_dwarfs import FLAGGED, MEASURED, SILENT
 
 
 LICENCES = {
@@ -21,7 +22,20 @@ LICENCES = {
     "STELIB": "STELIB v3.2, as repackaged in sdss-mangadap 4.5.0 (BSD-3-Clause); cite Le Borgne et al. 2003, A&A 402, 433.",
     "LAMOST": "LAMOST DR1 low-resolution spectra and LASP labels (public LAMOST data release; cite Luo et al. 2015, RAA 15, 1095), "
               "as collected in grd349/LearningLAMOST (MIT).",
+    "KOESTER": "Koester DA white-dwarf model spectra (pure hydrogen; Teff 5,000–80,000 K, log g 6.5–9.5), from the SVO Theoretical Model "
+               "Services as collected in janvanroestel/Koester_DAmodels (MIT); cite Koester 2010, Mem. Soc. Astron. Ital. 81, 921.",
 }
+
+NOT_COVERED = (
+    "White dwarfs other than DA: DB (helium lines), DC (featureless), DQ (carbon), DZ (metal lines) and mixed types were never trained on. "
+    "A DC can look like a hot featureless continuum and a DZ like a metal-poor cool star; expect `far_from_training` or `outside_training_coverage` "
+    "for most, not all: look at the spectrum.",
+    "Magnetic white dwarfs (Zeeman-split Balmer lines), white dwarf + M dwarf binaries (a DA in the blue, TiO bands in the red), "
+    "extremely low-mass white dwarfs (log g < 6.5) and hot subdwarfs (log g 5–6) are not in training either; the coverage flag catches predictions "
+    "in the empty part of the Kiel diagram between the main sequence and the white dwarfs.",
+    "The DA models are pure-hydrogen 1-D LTE atmospheres without 3-D convection corrections: below ~12,000 K, spectroscopic log g of real DAs "
+    "runs ~0.1–0.3 dex high against 3-D models (Tremblay et al. 2013), and so will ours.",
+)
 
 
 def file_sha256(path: Path) -> str:
@@ -73,14 +87,17 @@ def render(model: LoadedModel, path: Path) -> str:
     lines += [
         "",
         f"Split by star (a star in two libraries stays in one part) with seed {training['seed']}, before any augmentation; "
-        f"the split is recorded in `{meta['split_csv']}`. White dwarfs and hot subdwarfs never enter training: they test the flags.",
+        f"the split is recorded in `{meta['split_csv']}`. Model white dwarfs are split in blocks of neighbouring grid points (4 Teff × 3 log g steps), "
+        "so a held-out model has no trained neighbour on the grid. The library's own white dwarfs and hot subdwarfs (labels of unknown quality) "
+        "never enter training: they test the flags.",
         "",
         *[f"- {LICENCES.get(source, text)}" for source, text in meta["data_sources"].items()],
         "",
         "Library spectra (air wavelengths converted to vacuum) become survey observations on the fly: BOSS or LAMOST resolution "
         "and log-linear sampling, S/N 3–100 with a matching error array, random RV shifts (the RV label), reddening, "
-        "flux-calibration tilts, lost blue/red ends, dropped pixels and segments. Labels missing from a star are masked out of the loss; "
-        "stars are weighted by the inverse density of their labels.",
+        "flux-calibration tilts, lost blue/red ends, dropped pixels and segments. Labels missing from a star are masked out of the loss "
+        "(the white-dwarf models have no [Fe/H]); stars are drawn by the inverse density of their labels, the white-dwarf models as a fixed "
+        "share of the draws (20%).",
         "",
         "## Label coverage (training stars)",
         "",
@@ -89,8 +106,11 @@ def render(model: LoadedModel, path: Path) -> str:
         *[f"| {NAMES[k]} | {lo:.3f} | {hi:.3f} |" for k, (lo, hi) in meta["label_coverage"].items()],
         "",
         f"In Teff: {10 ** meta['label_coverage']['logTeff'][0]:,.0f}–{10 ** meta['label_coverage']['logTeff'][1]:,.0f} K. "
-        "Predictions outside these log Teff and log g ranges get the `outside_training_coverage` flag; "
-        "the 2-D distribution is `resources/training_coverage.npz`, the Kiel-diagram backdrop in the app.",
+        "Predictions outside these log Teff and log g ranges get the `outside_training_coverage` flag, and so do predictions where the "
+        "training labels are sparser than for 99.5% of validation views"
+        + (f" (smoothed density below {meta['label_density']['threshold']:.2e} per cell)" if "label_density" in meta else "")
+        + ": the gap between the main sequence and the white dwarfs, hot subdwarfs' gravities, hot giants. "
+        "The 2-D distribution is `resources/training_coverage.npz`, the Kiel-diagram backdrop in the app.",
         "",
         f"## Held-out accuracy: simulated observations of test stars ({sim['stars']} stars × {sim['views_per_star']} views, S/N 3–100)",
         "",
@@ -129,9 +149,11 @@ def render(model: LoadedModel, path: Path) -> str:
         *ood_table(ood["held_out"]),
         "",
         *flag_rate_table(ood.get("flag_rates", [])),
+        *_white_dwarfs(held_out.get("white_dwarfs")),
         "## Known blind spots",
         "",
         *[f"- {spot}" for spot in meta["blind_spots"]],
+        *[f"- {spot}" for spot in NOT_COVERED],
         *_missed_outliers(ood["held_out"]),
         "",
         "## Reproduce",
@@ -153,8 +175,40 @@ def render(model: LoadedModel, path: Path) -> str:
 
 PROBE_SENTENCE = (
     "or, when larger, the logit of the outlier probe (logistic regression on the same layer: training views against "
-    "simulated white-dwarf-like, hot-subdwarf-like, very-broad-lined, line-stripped and Planck spectra) on the same scale; "
+    "simulated hot-subdwarf-like, very-broad-lined, line-stripped and Planck spectra, and white-dwarf-like ones when no white-dwarf "
+    "models were trained on) on the same scale; "
 )
+
+
+def _white_dwarfs(summary: dict | None) -> list[str]:
+    """Held-out DA white dwarfs: the target, the outcomes by Teff, the confusion table (see docs/model/report.md)."""
+    if not summary:
+        return []
+    target, outcomes = summary["target"], summary["outcomes"]
+    return [
+        f"## DA white dwarfs ({summary['models']} held-out Koester models × S/N {', '.join(f'{s:g}' for s in summary['snr'])}, plain BOSS views)",
+        "",
+        f"Measured right (Teff within 10%, log g within 0.5 dex) at {target['teff'][0]:,.0f}–{target['teff'][1]:,.0f} K, log g "
+        f"{target['logg'][0]:g}–{target['logg'][1]:g}, S/N ≥ {target['min_snr']:g}: **{100 * target['measured_right']:.0f}%** of {target['views']} views "
+        f"(required {100 * target['share_required']:.0f}%). All {summary['views']} views: {outcomes[MEASURED]} measured right, "
+        f"{outcomes[FLAGGED]} wrong but flagged, **{outcomes[SILENT]} silent** (wrong and unflagged).",
+        "",
+        "By Teff, S/N ≥ 20:",
+        "",
+        *outcome_table(summary["by_teff_snr_ge_20"]),
+        "",
+        "By Teff, S/N 5–10:",
+        "",
+        *outcome_table(summary["by_teff_snr_lt_20"]),
+        "",
+        "Teff confusion (S/N ≥ 20; rows: model Teff, columns: predicted):",
+        "",
+        *confusion_table(summary["confusion_snr_ge_20"]),
+        "",
+        *[f"Genuine: {g['name']} at {g['teff']:,.0f} ± {g['teff_err']:,.0f} K, log g {g['logg']:.2f} ± {g['logg_err']:.2f} (flags: {g['flags'] or 'none'})."
+          for g in summary.get("genuine", [])],
+        "",
+    ]
 
 
 def _missed_outliers(held_out: list[dict]) -> list[str]:

@@ -172,14 +172,17 @@ def run(config: TrainConfig, log=print) -> dict:
     train_seconds = time.time() - started
 
     scorer = fit_scorer(Predictor(loaded_model(network, data.scaling)), data, validation, config.seed)
-    model_error = _model_error(network, data.scaling, scorer, validation)
+    validated = _validation_predictions(replace(loaded_model(network, data.scaling), ood=scorer), validation)
+    model_error = calibrate.model_error_terms(validated.point, validated.std, validated.labels)
+    density = _label_density(data, validated)
     model = LoadedModel(
         "training", network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, "", "memory",
-        metadata={"model_error": model_error}, ood=scorer,
+        metadata={"model_error": model_error, "label_coverage": label_coverage(data.stars, data.train), "label_density": density}, ood=scorer,
     )
     measured = evaluate.measure(Predictor(model), data.views, data.split, list(config.sdss_white_dwarfs), config.seed)
     write_coverage(out.coverage_npz, data.stars, data.train)
     metadata = _metadata(config, data, history, train_seconds, time.time() - started, model_error, measured["numbers"], network)
+    metadata["label_density"] = density
     metadata = plain(metadata)
     out.weights.parent.mkdir(parents=True, exist_ok=True)
     metadata["sha256"] = save_bundled(out.weights, network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, metadata, ood=scorer)
@@ -209,7 +212,8 @@ def recalibrate(model_path: Path, sources: tuple[Chosen, ...], white_dwarfs, rep
     views = model.metadata.get("training", {}).get("schedule", {}).get("validation_views", Schedule().validation_views)
     validation = fixed_views(data.views, data.validation, views, seed, "validation")
     scorer = fit_scorer(Predictor(model), data, validation, seed)
-    model = replace(model, ood=scorer)
+    density = _label_density(data, _validation_predictions(replace(model, ood=scorer), validation))
+    model = replace(model, ood=scorer, metadata={**model.metadata, "label_density": density})
     measured = evaluate.measure(Predictor(model), data.views, data.split, list(white_dwarfs), seed)
     metadata = plain({
         **model.metadata,
@@ -249,11 +253,14 @@ def evaluate_saved(model_path: Path, sources: tuple[Chosen, ...], white_dwarfs, 
     return write_report(report_folder, model, measured, model_path.stat().st_size)
 
 
-def _model_error(network, scaling: LabelScaling, scorer, validation: Batch) -> dict[str, float]:
-    """Model-error term per label from Monte-Carlo predictions of the validation views."""
-    model = LoadedModel("training", network, LABELS, scaling.as_stats(), OPTICAL, GRID_SIZE, "", "memory", ood=scorer)
-    predicted = evaluate.predict(Predictor(model), validation.spectra, validation.labels, [""] * len(validation.labels))
-    return calibrate.model_error_terms(predicted.point, predicted.std, predicted.labels)
+def _validation_predictions(model: LoadedModel, validation: Batch) -> evaluate.Predicted:
+    """Monte-Carlo predictions of the validation views (for the model-error term and the label density)."""
+    return evaluate.predict(Predictor(model), validation.spectra, validation.labels, [""] * len(validation.labels))
+
+
+def _label_density(data: Prepared, validated: evaluate.Predicted) -> dict:
+    labels = np.array([data.stars[i].labels for i in data.train])
+    return calibrate.label_density(labels, validated.point, COVERAGE_LOGTEFF, COVERAGE_LOGG, calibrate.LABEL_DENSITY_QUANTILE)
 
 
 def _metadata(config, data: Prepared, history: History, train_seconds, total_seconds, model_error, numbers, network) -> dict:
@@ -297,8 +304,8 @@ def _metadata(config, data: Prepared, history: History, train_seconds, total_sec
 
 
 BLIND_SPOTS = [
-    "No white dwarfs, hot subdwarfs, brown dwarfs, Wolf-Rayet or emission-line stars in training: their labels are meaningless (use the OOD score).",
-    "The OOD score's outlier probe knows white dwarfs and hot subdwarfs only from simple simulations (Planck continua with Lorentzian Balmer lines; hot stars' lines broadened 150-800 km/s; stars above 7,000 K with their lines stripped): fast rotators can score high, and kinds it never saw (brown dwarfs, emission-line objects, QSOs) rest on the distance part alone.",
+    "White dwarfs are known to the network only as DA (pure-hydrogen) models; no hot subdwarfs, brown dwarfs, Wolf-Rayet or emission-line stars in training: their labels are meaningless (use the flags).",
+    "The OOD score's outlier probe knows hot subdwarfs and featureless objects only from simple simulations (hot stars' lines broadened 150-800 km/s; stars above 7,000 K with their lines stripped; Planck continua): fast rotators can score high, and kinds it never saw (brown dwarfs, emission-line objects, QSOs) rest on the distance part alone.",
     "Few stars hotter than 10,000 K or cooler than 3,500 K; log g and [Fe/H] there rest on a handful of library stars.",
     "Library spectra end at 7,410 Å (MILES) or have gaps (STELIB): the red half of the grid is learned from fewer stars.",
     "Library labels are compilations (MILES: Cenarro et al. 2007; STELIB: header values), LAMOST labels are LASP DR1 values with ~0.4 dex log g errors; none are APOGEE-calibrated like the published model's.",

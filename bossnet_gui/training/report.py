@@ -13,10 +13,12 @@ from ..preprocess import GRID_SIZE
 from .evaluate import FIT_CHECK_SNR, MINIMUM_SCATTER, PAPER_TABLE2, TEST_VIEWS, Predicted, meets_minimum
 from .library import LABELS
 from .plots import Panel, Series, save_png
+from .white_dwarfs import FLAGGED, MEASURED, SILENT
 
 UNITS = {"logTeff": "dex", "logg": "dex", "FeH": "dex", "rv": "km/s"}
 NAMES = {"logTeff": "log Teff", "logg": "log g", "FeH": "[Fe/H]", "rv": "RV"}
 BLUE, ORANGE, GREY, RED = (40, 90, 200), (230, 120, 0), (120, 120, 120), (200, 30, 30)
+OUTCOME_COLOURS = {MEASURED: BLUE, FLAGGED: ORANGE, SILENT: RED}
 
 
 def _f(value: float, digits: int = 3) -> str:
@@ -65,6 +67,71 @@ def range_table(rows: list[dict], unit: str, scale: float = 1.0) -> list[str]:
         cells = [f"{_f(row[k]['bias'])} / {_f(row[k]['scatter'])}" for k in ("logTeff", "logg", "FeH")]
         out.append(f"| {span} | {row['logTeff']['n']} | " + " | ".join(cells) + " |")
     return out
+
+
+def _teff_span(low: float, high: float) -> str:
+    return f"{low:,.0f}–{high:,.0f}" if np.isfinite(high) and high < 80_001 else f"≥ {low:,.0f}"
+
+
+def outcome_table(rows: list[dict]) -> list[str]:
+    out = ["| true Teff (K) | views | measured right | flagged | silent |", "|---|---|---|---|---|"]
+    for r in rows:
+        silent = f"**{r[SILENT]}**" if r[SILENT] else "0"
+        out.append(f"| {_teff_span(*r['range'])} | {r['n']} | {r[MEASURED]} | {r[FLAGGED]} | {silent} |")
+    return out
+
+
+def confusion_table(confusion: dict) -> list[str]:
+    bins = confusion["bins"]
+    names = [_teff_span(lo, hi) for lo, hi in zip(bins[:-1], bins[1:])]
+    out = ["| true \\ predicted (K) | " + " | ".join(names) + " | none |", "|---|" + "---|" * (len(names) + 1)]
+    for name, counts in zip(names, confusion["counts"]):
+        if sum(counts):
+            out.append(f"| {name} | " + " | ".join(str(c) if c else "·" for c in counts) + " |")
+    return out
+
+
+def white_dwarf_section(summary: dict) -> list[str]:
+    if not summary:
+        return []
+    target = summary["target"]
+    outcomes = summary["outcomes"]
+    lines = [
+        f"## DA white dwarfs never trained on ({summary['models']} Koester models × S/N {', '.join(f'{s:g}' for s in summary['snr'])})",
+        "",
+        "The Koester models of the test blocks of the split (blocks of 4 Teff × 3 log g grid steps, none trained on or used for "
+        "early stopping), observed plainly by BOSS with a random RV and run through the app's own path, flags included. "
+        "**Measured right**: Teff within 10% and log g within 0.5 dex. **Flagged**: otherwise, with at least one quality flag "
+        "(a white dwarf measured on its sequence carries Astra's `unreliable_fe_h` anyway). **Silent**: wrong and unflagged.",
+        "",
+        f"- Target: {100 * target['measured_right']:.0f}% of the {target['views']} views with {target['teff'][0]:,.0f}–{target['teff'][1]:,.0f} K, "
+        f"log g {target['logg'][0]:g}–{target['logg'][1]:g} and S/N ≥ {target['min_snr']:g} measured right (required: {100 * target['share_required']:.0f}%).",
+        f"- All {summary['views']} views: {outcomes[MEASURED]} measured right, {outcomes[FLAGGED]} flagged, {outcomes[SILENT]} silent.",
+        "",
+        "### By Teff, S/N ≥ 20",
+        "",
+        *outcome_table(summary["by_teff_snr_ge_20"]),
+        "",
+        "### By Teff, S/N 5–10",
+        "",
+        *outcome_table(summary["by_teff_snr_lt_20"]),
+        "",
+        "### Teff confusion, S/N ≥ 20 (views)",
+        "",
+        *confusion_table(summary["confusion_snr_ge_20"]),
+        "",
+    ]
+    if summary["silent"]:
+        lines += ["### Silent", "", "| model | S/N | Teff | log g | OOD score |", "|---|---|---|---|---|"]
+        lines += [f"| {r['model']} | {r['snr']:g} | {r['teff']:,.0f} | {r['logg']:.2f} | {r['ood_score']:.2f} |" for r in summary["silent"]]
+        lines.append("")
+    if summary.get("genuine"):
+        lines += ["### Genuine white dwarfs", "", "| file | Teff (K) | log g | flags |", "|---|---|---|---|"]
+        lines += [f"| {g['name']} | {g['teff']:,.0f} ± {g['teff_err']:,.0f} | {g['logg']:.2f} ± {g['logg_err']:.2f} | {g['flags'] or 'none'} |"
+                  for g in summary["genuine"]]
+        lines.append("")
+    lines += ["![White dwarfs](white_dwarfs.png)", ""]
+    return lines
 
 
 def fit_by_part_table(parts: dict | None, heading: str) -> list[str]:
@@ -205,6 +272,7 @@ def write_report(folder: Path, model: LoadedModel, measured: dict, size_bytes: i
         *ood_table(ood["held_out"]),
         "",
         *flag_rate_table(ood.get("flag_rates", [])),
+        *white_dwarf_section(numbers.get("white_dwarfs") or {}),
         "## Plots",
         "",
         "![Kiel diagram](kiel.png)",
@@ -244,3 +312,21 @@ def write_plots(folder: Path, measured: dict) -> None:
         panels.append(Panel(f"{NAMES[label]}: LAMOST DR1", f"LASP ({UNITS[label]})", "prediction", span, span,
                             [Series(lam.labels[:, i], lam.point[:, i], ORANGE, "", 3.0)], diagonal=True))
     save_png(folder / "lamost.png", panels)
+    frame = measured.get("white_dwarfs")
+    if frame is not None and len(frame):
+        save_png(folder / "white_dwarfs.png", white_dwarf_panels(frame[frame["snr_drawn"] >= 20], backdrop))
+
+
+def white_dwarf_panels(frame, backdrop) -> list[Panel]:
+    """Predicted against true Teff and log g of the held-out DA models, coloured by outcome, and where they land."""
+    def series(x, y):
+        return [Series(frame.loc[frame["outcome"] == o, x].to_numpy(float), frame.loc[frame["outcome"] == o, y].to_numpy(float), colour, o, 2.5)
+                for o, colour in OUTCOME_COLOURS.items() if (frame["outcome"] == o).any()]
+
+    frame = frame.assign(true_logteff=np.log10(frame["true_teff"]), logteff=np.log10(frame["Teff"]))
+    return [
+        Panel("DA white dwarfs: Teff (S/N ≥ 20)", "log10 Teff (model)", "log10 Teff (predicted)", (3.6, 5.0), (3.6, 5.0),
+              series("true_logteff", "logteff"), diagonal=True),
+        Panel("DA white dwarfs: log g", "log g (model)", "log g (predicted)", (3.0, 10.0), (3.0, 10.0), series("true_logg", "logg"), diagonal=True),
+        Panel("where they land", "log10 Teff", "log g", (5.0, 3.5), (10.0, -0.5), series("logteff", "logg"), background=backdrop),
+    ]

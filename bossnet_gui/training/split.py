@@ -4,8 +4,10 @@ A star observed by several libraries (MILES and STELIB share ~100 stars) is one 
 test star has a sibling spectrum in training. The split is stratified in Teff so that the
 rare hot and cool stars reach every part; the library's white dwarfs and hot subdwarfs are held
 out of all three as the out-of-distribution set, and spectra without a Teff label are not used.
-Model white dwarfs (trainable, kind white dwarf) are split by grid block, with their own Teff strata
-and random stream, so adding them leaves the split of the ordinary stars as it was.
+Model grids (the Koester white dwarfs) are split by grid block in a fixed diagonal pattern, block
+(i, j) of Teff and log g going to test when (i + 2j) mod 7 = 0 and to validation when it is 3, so that
+held-out blocks are spread over the whole grid, cool and hot, low and high gravity, each with trained
+blocks around it. Adding a grid leaves the split of the ordinary stars as it was.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ TRAIN, VALIDATION, TEST, OOD, UNUSED = "train", "validation", "test", "ood", "un
 LIBRARY_FRACTIONS = {VALIDATION: 0.15, TEST: 0.15}
 LAMOST_FRACTIONS = {VALIDATION: 0.2, TEST: 0.4}  # keep enough genuine survey spectra to test on
 TEFF_STRATA = 8
+GRID_PATTERN, GRID_TEST, GRID_VALIDATION = 7, 0, 3
 
 
 def _role(stars: list[LabelledStar]) -> str | None:
@@ -48,14 +51,22 @@ def split_by_star(stars: list[LabelledStar], seed: int = 0) -> dict[str, str]:
     populations: dict[str, list[str]] = defaultdict(list)
     for key in sorted(groups):
         role = _role(groups[key])
+        block = groups[key][0].extra.get("grid_block")
         if role is not None:
             assignment[key] = role
+        elif block is not None:
+            assignment[key] = grid_part(block)
         else:
             populations[groups[key][0].kind].append(key)
     for n, kind in enumerate([STAR] + sorted(k for k in populations if k != STAR)):
         rng = np.random.default_rng(seed if kind == STAR else [seed, n])
         _assign(populations.get(kind, []), groups, log_teff, rng, assignment)
     return {s.spectrum_id: assignment[s.star] for s in stars}
+
+
+def grid_part(block: tuple[int, int]) -> str:
+    position = (block[0] + 2 * block[1]) % GRID_PATTERN
+    return TEST if position == GRID_TEST else VALIDATION if position == GRID_VALIDATION else TRAIN
 
 
 def _assign(keys: list[str], groups, log_teff, rng: np.random.Generator, assignment: dict[str, str]) -> None:
