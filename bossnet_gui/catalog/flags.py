@@ -183,3 +183,13 @@ def compute_flags(frame: pd.DataFrame, thresholds: Thresholds = DEFAULT_THRESHOL
 def describe(bits: int) -> list[str]:
     """Names and rules of the flags set in ``bits``, for the results panel."""
     return [f"{flag.name}: {flag.rule}" for flag in FLAGS if bits & (1 << flag.bit)]
+
+
+def suspicion(result_flags: np.ndarray, ood_score: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """How much a row asks to be looked at: the number of quality flags set plus the distance from the
+    training set (1 = a typical validation star; the scores of different models are on the same scale).
+    NaN for rows without a prediction, which have nothing to vet. The vetting queue sorts by it, highest first."""
+    bits = np.asarray(result_flags, dtype=np.int64)
+    count = sum(((bits >> flag.bit) & 1) for flag in FLAGS)
+    score = np.nan_to_num(np.asarray(ood_score, dtype=float), nan=0.0)
+    return np.where(predicted, count + score, np.nan)

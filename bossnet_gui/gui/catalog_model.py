@@ -22,6 +22,7 @@ import pandas as pd
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from ..catalog.flags import suspicion
 from ..catalog.session import SessionStore
 from ..catalog.table import USER_FLAGS
 from ..results import OK
@@ -146,6 +147,14 @@ class CatalogModel(QObject):
     def flagged(self) -> np.ndarray:
         """Predicted rows with any automatic flag."""
         return self.predicted() & (self.column("result_flags") != 0)
+
+    def unvetted(self) -> np.ndarray:
+        """Predicted rows without the person's verdict yet."""
+        return self.predicted() & (self.column("user_flag") == "")
+
+    def suspicion(self) -> np.ndarray:
+        """``catalog.flags.suspicion`` of every row: the vetting queue's order, highest first."""
+        return suspicion(self.column("result_flags"), self.column("ood_score"), self.predicted())
 
     def _search_index(self) -> SearchIndex:
         """What the text filter searches (object id and file name), made again only when rows come or go."""

@@ -11,7 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from .catalog_model import CatalogModel
-from .table_model import DEFAULT_VISIBLE, CatalogTableModel
+from .table_model import DEFAULT_VISIBLE, SUSPICION, CatalogTableModel
 
 
 class CatalogTable(QWidget):
@@ -145,12 +145,20 @@ class CatalogTable(QWidget):
 
     # -- navigation ---------------------------------------------------------------------------
 
-    def step(self, direction: int, flagged_only: bool = False) -> int:
-        """Make the next (direction +1) or previous (-1) shown row current; returns its catalog row or -1."""
+    def sort_by_suspicion(self) -> None:
+        """The vetting queue's order: most suspicious first (``catalog.flags.suspicion``); a header click sorts by a column again."""
+        header = self.view.horizontalHeader()
+        with QSignalBlocker(header):
+            header.setSortIndicator(-1, Qt.SortOrder.DescendingOrder)
+        self.table_model.sort(SUSPICION, Qt.SortOrder.DescendingOrder)
+
+    def step(self, direction: int, among: np.ndarray | None = None) -> int:
+        """Make the next (direction +1) or previous (-1) shown row current, among the catalog rows where ``among``
+        is true (default: all); returns its catalog row or -1."""
         order = self.table_model.order
         if not len(order):
             return -1
-        candidates = np.flatnonzero(self.catalog.flagged()[order]) if flagged_only else np.arange(len(order))
+        candidates = np.flatnonzero(among[order]) if among is not None else np.arange(len(order))
         if not len(candidates):
             return -1
         here = self.current_display_row()

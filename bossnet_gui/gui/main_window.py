@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.results = p.ResultsPanel(self.catalog)
         self.vetting = p.VettingBar(self.catalog)
         self.vet_actions = p.VettingActions(self.catalog, self.table, self.vetting, self)
+        self.vet_progress = p.VettingProgress(self.catalog)
         self.messages = p.MessageBar()
         self.progress = p.ProgressPanel()
         self.model_label = QLabel("Model: loading…")
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
         self.statusBar().addPermanentWidget(self.exports.busy)
+        self.statusBar().addPermanentWidget(self.vet_progress)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.model_label)
 

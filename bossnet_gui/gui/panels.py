@@ -18,9 +18,10 @@ from .results_panel import ResultsPanel
 from .settings_dialog import SettingsDialog
 from .spectrum_plot import SpectrumPlot
 from .vetting_actions import VettingActions
-from .vetting_bar import VettingBar
+from .vetting_bar import VettingBar, VettingProgress
 
 __all__ = [
     "SCOPES", "CatalogModel", "CatalogTable", "ExportActions", "KielPlot", "MessageBar", "PredictionRunner", "ProgressPanel",
-    "ResultsPanel", "SessionStore", "SettingsDialog", "SpectrumPlot", "VettingActions", "VettingBar", "WorkerBase", "row_state",
+    "ResultsPanel", "SessionStore", "SettingsDialog", "SpectrumPlot", "VettingActions", "VettingBar", "VettingProgress", "WorkerBase",
+    "row_state",
 ]

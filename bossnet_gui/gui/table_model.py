@@ -98,6 +98,9 @@ def format_value(name: str, value) -> str:
     return str(value)
 
 
+SUSPICION = -2  # sort key column of the vetting queue's order ("most suspicious first"): no table column
+
+
 class CatalogTableModel(QAbstractTableModel):
     """The catalog rows the filter lets through, in sort order; column 0 is the derived state (queued/predicted/failed)."""
 
@@ -165,9 +168,10 @@ class CatalogTableModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
-        """Sort by a column (-1: catalog order). Qt asks twice for one header click; the second asks for nothing new.
-        A big catalog is sorted in a worker (NumPy sorts without the interpreter lock): the table answers meanwhile."""
-        key = (column, order) if column >= 0 else None
+        """Sort by a column (-1: catalog order; ``SUSPICION``: most suspicious first). Qt asks twice for one header
+        click; the second asks for nothing new. A big catalog is sorted in a worker (NumPy sorts without the
+        interpreter lock): the table answers meanwhile."""
+        key = (column, order) if column >= 0 or column == SUSPICION else None
         if key == self.sort_key and self._sorted_version == self.catalog.version and len(self.sorted) == len(self.catalog):
             return
         self.sort_key, self._sorted_version = key, self.catalog.version
@@ -211,6 +215,9 @@ class CatalogTableModel(QAbstractTableModel):
         if self.sort_key is None:
             return None
         column, order = self.sort_key
+        if column == SUSPICION:
+            values = self.catalog.suspicion()
+            return np.where(np.isnan(values), np.inf, -values)  # highest first, rows with nothing to vet last
         name = self.columns[column]
         values = self.catalog.states() if name == STATE else self.catalog.column(name)
         if values.dtype.kind in "fiub":

@@ -1,4 +1,5 @@
-"""The keyboard-driven vetting sweep: next/previous star, next flagged star, one-key verdicts.
+"""The keyboard-driven vetting sweep: next/previous star, next flagged or unvetted star, one-key verdicts,
+and the queue order (most suspicious first).
 
 Actions act on the rows in the order the table shows them (sort and filter included). With
 "advance after verdict" on, setting a verdict moves to the next star, so a sweep is one key a star.
@@ -21,8 +22,12 @@ class VettingActions(QObject):
         self.advance = self._action("Advance after verdict", checkable=True, checked=True, tip="Setting a verdict moves to the next star")
         self.next = self._action("Next star", ("N", "J"), lambda: table.step(+1))
         self.previous = self._action("Previous star", ("P", "K"), lambda: table.step(-1))
-        self.next_flagged = self._action("Next flagged star", ("F",), lambda: table.step(+1, flagged_only=True))
-        self.previous_flagged = self._action("Previous flagged star", ("Shift+F",), lambda: table.step(-1, flagged_only=True))
+        self.next_flagged = self._action("Next flagged star", ("F",), lambda: table.step(+1, catalog.flagged()))
+        self.previous_flagged = self._action("Previous flagged star", ("Shift+F",), lambda: table.step(-1, catalog.flagged()))
+        self.next_unvetted = self._action("Next unvetted star", ("V",), lambda: table.step(+1, catalog.unvetted()))
+        self.previous_unvetted = self._action("Previous unvetted star", ("Shift+V",), lambda: table.step(-1, catalog.unvetted()))
+        self.queue = self._action("Most suspicious first", ("Q",), table.sort_by_suspicion,
+                                  tip="Sort the table as a vetting queue: flags set plus distance from the training set, highest first")
         self.edit_note = self._action("Edit note", ("E",), self._on_edit_note)
         self.undo = self._history_action(catalog.history.createUndoAction(self, "Undo"), ("Ctrl+Z",))
         self.redo = self._history_action(catalog.history.createRedoAction(self, "Redo"), ("Ctrl+Shift+Z", "Ctrl+Y"))
@@ -31,8 +36,8 @@ class VettingActions(QObject):
         ]
 
     def actions(self) -> list[QAction]:
-        return [self.next, self.previous, self.next_flagged, self.previous_flagged, None, *self.verdicts, None, self.edit_note,
-                self.undo, self.redo, self.advance]
+        return [self.next, self.previous, self.next_flagged, self.previous_flagged, self.next_unvetted, self.previous_unvetted,
+                self.queue, None, *self.verdicts, None, self.edit_note, self.undo, self.redo, self.advance]
 
     def set_verdict(self, flag: str) -> None:
         if self.catalog.current < 0:

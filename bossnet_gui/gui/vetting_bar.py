@@ -77,3 +77,26 @@ class VettingBar(QWidget):
         if not self.note.hasFocus() or not enabled:
             with QSignalBlocker(self.note):
                 self.note.setText(self.catalog.value(row, "note") if enabled else "")
+
+
+class VettingProgress(QLabel):
+    """"123 / 400 vetted" for the status bar: predicted stars with a verdict, of all predicted ones.
+    Counted at most every ``REFRESH_MS`` however fast rows arrive (a count over a million rows takes a few ms)."""
+
+    REFRESH_MS = 200
+
+    def __init__(self, catalog: CatalogModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.catalog = catalog
+        self.setToolTip("Predicted stars with a verdict (keys 1-5), of all predicted stars; V goes to the next unvetted one")
+        self._timer = QTimer(self, singleShot=True, interval=self.REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        for signal in (catalog.rowsAppended, catalog.rowsChanged, catalog.rowsCleared):
+            signal.connect(lambda *_: self._timer.start())
+        self.refresh()
+
+    def refresh(self) -> None:
+        predicted = self.catalog.predicted()
+        total = int(predicted.sum())
+        vetted = total - int(self.catalog.unvetted().sum())
+        self.setText(f"{vetted:,} / {total:,} vetted" if total else "")

@@ -61,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
     evaluate.add_argument("--report", type=Path, default=REPO / "docs" / "model")
     demo = commands.add_parser("demo", help="write the demo spectra")
-    _data_arguments(demo, ("miles", "stelib", "koester_da"))
+    _data_arguments(demo)
     demo.add_argument("--out", type=Path, default=DEMO_DIR)
     recalibrate = commands.add_parser("recalibrate", help="refit the OOD scorer of saved weights, re-measure, rewrite card and report")
     _data_arguments(recalibrate)

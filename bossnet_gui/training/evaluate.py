@@ -22,7 +22,7 @@ from ..model.predictor import Predictor
 from ..spectrum import Spectrum
 from . import white_dwarfs
 from .calibrate import coverage_fraction
-from .library import LABELS, LAMOST, STAR
+from .library import LABELS, STAR
 from .noise_limit import BOUND_SNR, bounded, noise_limit
 from .simulate import Augmentation
 from .split import TEST, TRAIN, VALIDATION
@@ -163,7 +163,7 @@ def fit_by_part(predictor: Predictor, views: ViewMaker, split: dict[str, str], s
     rng = np.random.default_rng([seed, 5050])
     parts = {}
     for part in (TRAIN, VALIDATION, TEST):
-        indices = [i for i, s in enumerate(views.stars) if split[s.spectrum_id] == part and s.library != LAMOST and s.kind == STAR]
+        indices = [i for i, s in enumerate(views.stars) if split[s.spectrum_id] == part and s.observed is None and s.kind == STAR]
         parts[part] = {"stars": len(indices), "accuracy": plain_accuracy(predictor, views, indices, FIT_CHECK_SNR, rng, f"fit-{part}")}
     return parts
 
@@ -201,10 +201,10 @@ def measure(
 ) -> dict:
     """All held-out numbers as a plain dict (JSON-able) plus the per-spectrum predictions for plots."""
     stars = views.stars
-    library_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.library != LAMOST and s.kind == STAR]
-    lamost_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.library == LAMOST]
+    library_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.observed is None and s.kind == STAR]
+    lamost_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.observed is not None]
     held_out = [i for i, s in enumerate(stars) if not s.trains]
-    library_train = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TRAIN and s.library != LAMOST and s.kind == STAR]
+    library_train = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TRAIN and s.observed is None and s.kind == STAR]
 
     spectra, labels, names, injected = test_views(views, library_test, seed)
     simulated = predict(predictor, spectra, labels, names, injected_rv=injected)

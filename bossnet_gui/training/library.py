@@ -253,7 +253,7 @@ def load_koester_da(path: str | Path) -> list[LabelledStar]:
             labels=label_vector(float(teff[i]), float(logg[i]), math.nan),
             kind=WHITE_DWARF,
             fwhm=KOESTER_FWHM,
-            extra={"grid_block": (int(teff_block[i]), int(logg_block[i]))},
+            extra={"grid_block": (int(teff_block[i]), int(logg_block[i])), "name": f"Koester DA {teff[i]:.0f} K, log g {logg[i]:.2f}"},
             trainable=True,
         )
         for i in range(len(teff))

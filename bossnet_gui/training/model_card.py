@@ -87,8 +87,8 @@ def render(model: LoadedModel, path: Path) -> str:
     lines += [
         "",
         f"Split by star (a star in two libraries stays in one part) with seed {training['seed']}, before any augmentation; "
-        f"the split is recorded in `{meta['split_csv']}`. Model white dwarfs are split in blocks of neighbouring grid points (4 Teff × 3 log g steps), "
-        "so a held-out model has no trained neighbour on the grid. The library's own white dwarfs and hot subdwarfs (labels of unknown quality) "
+        f"the split is recorded in `{meta['split_csv']}`. Model white dwarfs are split in blocks of neighbouring grid points (4 Teff × 3 log g steps) in a diagonal pattern "
+        "(block (i, j) is test when (i + 2j) mod 7 = 0, validation when it is 3), so held-out blocks lie all over the grid. The library's own white dwarfs and hot subdwarfs (labels of unknown quality) "
         "never enter training: they test the flags.",
         "",
         *[f"- {LICENCES.get(source, text)}" for source, text in meta["data_sources"].items()],

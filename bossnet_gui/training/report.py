@@ -99,8 +99,8 @@ def white_dwarf_section(summary: dict) -> list[str]:
     lines = [
         f"## DA white dwarfs never trained on ({summary['models']} Koester models × S/N {', '.join(f'{s:g}' for s in summary['snr'])})",
         "",
-        "The Koester models of the test blocks of the split (blocks of 4 Teff × 3 log g grid steps, none trained on or used for "
-        "early stopping), observed plainly by BOSS with a random RV and run through the app's own path, flags included. "
+        "The Koester models of the test blocks of the split (blocks of 4 Teff × 3 log g grid steps in a diagonal pattern over the grid, "
+        "none trained on or used for early stopping), observed plainly by BOSS with a random RV and run through the app's own path, flags included. "
         "**Measured right**: Teff within 10% and log g within 0.5 dex. **Flagged**: otherwise, with at least one quality flag "
         "(a white dwarf measured on its sequence carries Astra's `unreliable_fe_h` anyway). **Silent**: wrong and unflagged.",
         "",

@@ -18,8 +18,10 @@ from ..model.predictor import Predictor
 from ..model.weights import LoadedModel
 from ..preprocess import GRID_SIZE
 from ..spectrum import OPTICAL, Spectrum, SpectrumMeta
-from .library import LABELS, LAMOST, STAR, WHITE_DWARF, LabelledStar
+from .library import LABELS, STAR, WHITE_DWARF, LabelledStar
 from .simulate import (
+    BOSS,
+    SURVEYS,
     Augmentation,
     Conditions,
     Template,
@@ -90,9 +92,10 @@ class ViewMaker:
         self.predictor = Predictor(model)
 
     def conditions(self, index: int, rng: np.random.Generator, augmentation: Augmentation | None = None, **fixed) -> Conditions:
-        """Draw conditions; a survey spectrum keeps its own survey and noise."""
-        if self.stars[index].observed is not None:
-            fixed.setdefault("survey", LAMOST)
+        """Draw conditions; a survey spectrum keeps its own survey (its instrument, when the simulator knows it) and noise."""
+        observed = self.stars[index].observed
+        if observed is not None:
+            fixed.setdefault("survey", observed.meta.instrument if observed.meta.instrument in SURVEYS else BOSS.name)
         return (augmentation or self.augmentation).draw(rng, **fixed)
 
     def view(self, index: int, conditions: Conditions, rng: np.random.Generator, tag: str) -> Spectrum:

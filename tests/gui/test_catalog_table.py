@@ -89,8 +89,34 @@ def test_step_walks_the_shown_order(table):
     widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.AscendingOrder)  # rows 1, 3, 0, 2
     assert [widget.step(+1) for _ in range(5)] == [1, 3, 0, 2, -1]
     assert widget.step(-1) == 0 and catalog.current == 0
-    assert widget.step(-1, flagged_only=True) == 3
-    assert widget.step(+1, flagged_only=True) == -1 and catalog.current == 3
+    assert widget.step(-1, catalog.flagged()) == 3
+    assert widget.step(+1, catalog.flagged()) == -1 and catalog.current == 3
+
+
+def test_the_vetting_queue_puts_the_most_suspicious_first_and_walks_the_unvetted(table, qtbot):
+    """Suspicion = flags set + distance from training: two flags and a far score before one flag before none;
+    a failed row (nothing to vet) last. V / Shift+V step through stars without a verdict."""
+    from bossnet_gui.gui.vetting_bar import VettingProgress
+
+    catalog, widget = table
+    two_flags = (1 << 7) | (1 << 11)
+    fill(catalog, [5000, 3000, 8000, 4000], result_flags=[0, 1 << 7, two_flags, 0], ood_score=[1.0, 1.5, 4.0, 3.2])
+    catalog.add_files(["/unreadable.fits"])
+    widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.AscendingOrder)
+    widget.sort_by_suspicion()
+    shown = [widget.table_model.catalog_row(r) for r in range(widget.table_model.rowCount())]
+    assert shown == [2, 3, 1, 0, 4]  # 2+4.0, 0+3.2, 1+1.5, 0+1.0, then the row without a prediction
+    assert widget.view.horizontalHeader().sortIndicatorSection() == -1
+    progress = VettingProgress(catalog)
+    assert progress.text() == "0 / 4 vetted"
+    catalog.set_vetting(2, user_flag="bad")
+    catalog.set_vetting(1, user_flag="good")
+    qtbot.waitUntil(lambda: progress.text() == "2 / 4 vetted", timeout=2000)
+    catalog.set_current(2)
+    assert widget.step(+1, catalog.unvetted()) == 3
+    assert widget.step(+1, catalog.unvetted()) == 0  # row 1 has its verdict: skipped
+    assert widget.step(+1, catalog.unvetted()) == -1  # the failed row is not a star to vet
+    assert widget.step(-1, catalog.unvetted()) == 3
 
 
 def test_table_follows_the_current_row(table, qtbot):

@@ -9,6 +9,7 @@ APOGEE DR12 ASPCAP labels (a stand-in catalog, not predictions) over the trainin
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import pandas as pd
 
 from bossnet_gui.errors import ModelLoadError
@@ -60,3 +61,40 @@ def test_kiel_screenshot(qtbot):
     qtbot.wait(20)
     save_screenshot(plot, "docs_kiel_100k.png")
     assert len(plot.scatter.data) == 100_000 and image_variation(plot.plot_widget) > 10
+
+
+def test_white_dwarfs_screenshot(make_window, qtbot, tmp_path):
+    """Held-out Koester DA models written as BOSS spec-lite files, opened and predicted by the app: they land on
+    the white-dwarf sequence of the backdrop, not among the A and F dwarfs."""
+    from bossnet_gui.training.demo import DemoTarget, write_spec_lite
+    from bossnet_gui.training.library import KOESTER, WHITE_DWARF, load_koester_da
+    from bossnet_gui.training.simulate import Augmentation
+    from bossnet_gui.training.split import TEST, split_by_star
+    from bossnet_gui.training.views import ViewMaker
+
+    try:
+        model = resolve_model()
+    except ModelLoadError:
+        pytest.skip("no bundled model")
+    models = load_koester_da(require(DATA / "white_dwarfs" / "koester_da.fits"))
+    split = split_by_star(models)
+    test = [s for s in models if split[s.spectrum_id] == TEST][::3]
+    views = ViewMaker(test, model.network)
+    rng = np.random.default_rng(5)
+    folder = tmp_path / "white_dwarfs"
+    folder.mkdir()
+    target = DemoTarget("DA white dwarf (held-out model)", np.nan, np.nan, np.nan, library=KOESTER, kind=WHITE_DWARF)
+    for fiber, star in enumerate(test, start=1):
+        conditions = Augmentation().clean(rv=float(rng.normal(0, 40)), snr=30.0)
+        write_spec_lite(folder / f"spec-0000-00000-{fiber:04d}.fits", views.view(fiber - 1, conditions, rng, "shot"), star, target, conditions, fiber)
+    window = make_window(model=model, draws=10, batch_size=16, coverage_path=TRAINING_COVERAGE)
+    window.resize(1500, 950)
+    wait_for_run(qtbot, window, lambda: window.open_paths([folder]), timeout=240_000)
+    window.kiel.set_colour_scheme("σ log g")
+    window.kiel.flush()
+    window.catalog.set_current(0)
+    qtbot.wait(50)
+    save_screenshot(window.kiel, "docs_white_dwarfs_kiel.png")
+    logg = window.catalog.column("logg").astype(float)
+    assert len(logg) == len(test) and np.mean((logg > 7.0) & (logg < 9.7)) >= 0.8
+    assert image_variation(window.kiel.plot_widget) > 5

@@ -82,6 +82,23 @@ def test_next_flagged_star_skips_unflagged_ones(make_window, qtbot):
     assert window.catalog.current == 2  # no further flagged star: stays
 
 
+def test_queue_keys_sort_by_suspicion_and_walk_the_unvetted_with_progress_shown(make_window, qtbot):
+    window = make_window()
+    wait_for_run(qtbot, window, lambda: window.open_paths(lamost_files(4)))
+    window.catalog.cells.set(slice(None), "result_flags", 0)
+    window.catalog.cells.set(3, "result_flags", 1 << 7)
+    press(qtbot, window, "Q")  # most suspicious first
+    assert window.table.table_model.catalog_row(0) == 3
+    window.catalog.set_current(3)
+    press(qtbot, window, "1")  # a verdict, and on to the next star
+    qtbot.waitUntil(lambda: window.vet_progress.text() == "1 / 4 vetted", timeout=2000)
+    window.catalog.set_current(3)
+    press(qtbot, window, "V")  # next unvetted star in the queue's order
+    assert window.catalog.current == window.table.table_model.catalog_row(1)
+    lines = [a.text() for a in window.vet_actions.actions() if a is not None and a.shortcuts()]
+    assert {"Next unvetted star", "Previous unvetted star", "Most suspicious first"} <= set(lines)
+
+
 def test_undo_and_redo_of_verdicts_and_notes_are_saved(make_window, qtbot, tmp_path):
     window = make_window()
     wait_for_run(qtbot, window, lambda: window.open_paths(lamost_files(3)))

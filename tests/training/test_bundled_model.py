@@ -1,18 +1,23 @@
-"""The shipped weights: default model, size and cost limits, provenance, white dwarfs flagged."""
+"""The shipped weights: default model, size and cost limits, provenance; white dwarfs measured on their
+sequence or flagged, never silent."""
 
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
+from bossnet_gui.engine import predict_frames
 from bossnet_gui.io import read_spectra
 from bossnet_gui.model import LoadedModel, Predictor, resolve_model
 from bossnet_gui.model.network import BossNet, ModelArgs
 from bossnet_gui.model.weights import DEFAULT_MODEL, WEIGHTS_ENV
 from bossnet_gui.spectrum import OPTICAL, Spectrum, SpectrumMeta
-from bossnet_gui.training.library import WHITE_DWARF, load_stelib
+from bossnet_gui.training import white_dwarfs
+from bossnet_gui.training.library import WHITE_DWARF, load_koester_da, load_stelib
 from bossnet_gui.training.simulate import Augmentation
+from bossnet_gui.training.split import TEST, split_by_star
 from bossnet_gui.training.views import ViewMaker
 
 from ..conftest import DATA, REPO, require
@@ -54,23 +59,50 @@ def test_metadata_records_provenance_and_held_out_numbers(shipped):
     assert len(scorer["git_commit"]) == 40 and shipped.ood.probe is not None
 
 
-def test_the_genuine_sdss_white_dwarf_is_flagged(shipped):
+def test_the_genuine_sdss_white_dwarf_lands_on_the_white_dwarf_sequence(shipped):
     spectra = read_spectra(require(DATA / "sdss" / "spec-0266-51602-0031.fits"))
-    score = Predictor(shipped).predict(spectra, draws=0).ood_score[0]
-    assert score > shipped.ood.threshold
+    row = pd.concat(list(predict_frames([Predictor(shipped)], spectra, draws=10))).iloc[0]
+    assert 7.0 <= row["logg"] <= 9.0, row[["Teff", "logg", "flag_names"]].to_dict()
+    assert row["result_flags"] != 0  # Astra's unreliable_fe_h at least: never an unflagged ordinary row
 
 
-def test_held_out_stelib_white_dwarfs_are_flagged_in_every_draw_at_snr_30_and_most_at_10(shipped):
-    """What the model card claims: every noise draw flagged at S/N 30 and 100, at least 80% at S/N 10."""
-    white_dwarfs = [s for s in load_stelib(require(DATA / "training" / "stelib")) if s.kind == WHITE_DWARF]
-    assert len(white_dwarfs) == 2
-    views = ViewMaker(white_dwarfs, shipped.network)
+@pytest.fixture(scope="module")
+def held_out_white_dwarfs(shipped):
+    """The Koester models of the test blocks observed plainly by BOSS at S/N 5-100, predicted as the app does."""
+    models = load_koester_da(require(DATA / "white_dwarfs" / "koester_da.fits"))
+    split = split_by_star(models, seed=0)
+    test = [s for s in models if split[s.spectrum_id] == TEST]
+    views = ViewMaker(test, shipped.network)
+    spectra, truth = white_dwarfs.observe(views, list(range(len(test))), seed=1, snrs=(5.0, 10.0, 20.0, 50.0))
+    return white_dwarfs.predict_views(Predictor(shipped), spectra, truth)
+
+
+def test_held_out_da_white_dwarfs_are_measured_on_their_sequence(held_out_white_dwarfs):
+    """The target: at S/N >= 20, 5,000-40,000 K and log g 7-9, 80% within 10% in Teff and 0.5 dex in log g."""
+    frame = held_out_white_dwarfs
+    target = frame[white_dwarfs.in_target(frame)]
+    assert len(target) > 100 and target["true_teff"].min() < 7000  # cool look-alikes of A/F stars among them
+    share = (target["outcome"] == white_dwarfs.MEASURED).mean()
+    assert share >= white_dwarfs.TARGET_SHARE, f"{share:.0%} measured right"
+
+
+def test_no_held_out_da_white_dwarf_is_silent_at_any_snr(held_out_white_dwarfs):
+    frame = held_out_white_dwarfs
+    silent = frame[frame["outcome"] == white_dwarfs.SILENT]
+    assert silent.empty, silent[["wd_model", "snr_drawn", "Teff", "logg", "ood_score"]].to_string()
+
+
+def test_held_out_stelib_white_dwarfs_are_never_ordinary_unflagged_rows(shipped):
+    """The library's own white dwarfs (a DA and a DC, never trained on): every noise draw at S/N 10-100
+    is flagged, whether the network puts it on the white-dwarf sequence or not."""
+    stars = [s for s in load_stelib(require(DATA / "training" / "stelib")) if s.kind == WHITE_DWARF]
+    assert len(stars) == 2
+    views = ViewMaker(stars, shipped.network)
     rng = np.random.default_rng(11)
-    predictor = Predictor(shipped)
-    for snr, least in ((100.0, 1.0), (30.0, 1.0), (10.0, 0.8)):
-        spectra = [views.view(i, Augmentation().clean(snr=snr), rng, f"draw{j}") for i in range(2) for j in range(10)]
-        flagged = predictor.predict(spectra, draws=0).ood_score > shipped.ood.threshold
-        assert flagged.mean() >= least, f"S/N {snr:g}: {flagged.mean():.0%} of draws flagged"
+    spectra = [views.view(i, Augmentation().clean(snr=snr), rng, f"draw{j}") for i in range(2) for snr in (10.0, 30.0, 100.0) for j in range(8)]
+    frame = pd.concat(list(predict_frames([Predictor(shipped)], spectra, draws=0)))
+    unflagged = frame[frame["result_flags"] == 0]
+    assert unflagged.empty, unflagged[["id", "Teff", "logg", "ood_score"]].to_string()
 
 
 def test_predictor_adds_the_model_error_term_in_quadrature():
