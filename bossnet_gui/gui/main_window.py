@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         self._add(model, "Load &published model…", self._on_load_published)
         self._add(model, "Use the &bundled model", lambda: self.apply_settings(self.runner.settings, ""))
         vet = self.menuBar().addMenu("&Vet")
-        for action in self.vet_actions.actions():
+        for action in [*self.vet_actions.actions(), None, *self.spectrum.actions_for_menu()]:
             vet.addSeparator() if action is None else vet.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         self._add(help_menu, "&Keyboard shortcuts", self._on_shortcuts)
@@ -337,7 +337,8 @@ class MainWindow(QMainWindow):
             self.apply_settings(self.runner.settings, folder)
 
     def _on_shortcuts(self) -> None:
-        lines = [f"{a.text()}: {', '.join(s.toString() for s in a.shortcuts())}" for a in self.vet_actions.actions() if a is not None and a.shortcuts()]
+        actions = [*self.vet_actions.actions(), *self.spectrum.actions_for_menu()]
+        lines = [f"{a.text()}: {', '.join(s.toString() for s in a.shortcuts())}" for a in actions if a is not None and a.shortcuts()]
         box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", "\n".join(lines), parent=self)
         box.setModal(False)
         box.show()

@@ -3,22 +3,27 @@
 Linear mode: native flux, its 1σ band, and the flux resampled onto the 3800-8900 Å grid.
 Log mode: the log-scaled grid flux the network sees, over the native flux on the same scale.
 Masked native pixels and grid parts outside the native coverage are shaded; diagnostic features
-are marked with labels stacked so they never overlap. APOGEE spectra are shown on their native
-pixels only. Every curve item is created once and updated with ``setData``.
+are marked at the star's predicted radial velocity (or at rest), by family, with labels stacked so
+they never overlap; ] and [ zoom on the next and previous marked line. APOGEE spectra are shown on
+their native pixels only. Every curve item is created once and updated with ``setData``.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QPainterPath
-from PySide6.QtWidgets import QCheckBox, QGraphicsPathItem, QSizePolicy, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QKeySequence, QPainterPath
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QGraphicsPathItem, QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget,
+)
 
 from ..preprocess import GRID_START, GRID_STOP
 from ..spectrum import Spectrum
 from .catalog_model import CatalogModel
-from .feature_lines import FEATURES, stack_labels
+from .feature_lines import FAMILIES, FEATURES, doppler, stack_labels
 from .screen_text import ScreenLabel
 from .spectrum_view import SpectrumView, log_flux, smooth, spectrum_view
 
@@ -74,6 +79,12 @@ class SpectrumPlot(QWidget):
         self.mode = QComboBox()
         self.smoothing = QSpinBox(minimum=1, maximum=51, singleStep=2, value=1, suffix=" px", toolTip="Boxcar smoothing (display only)")
         self.show_features = QCheckBox("Features", checked=True)
+        self.rest_frame = QCheckBox("Rest frame", toolTip="Line markers at rest wavelengths, not at the star's predicted radial velocity")
+        self.families = QToolButton(text="Lines", toolTip="Which line families to mark", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.family_actions = {name: self._family_action(name) for name in FAMILIES}
+        self.rv = math.nan  # km/s, the shown star's predicted RV: where its lines are
+        self.next_feature = self._key_action("Zoom on the next line", "]", lambda: self.zoom_feature(+1))
+        self.previous_feature = self._key_action("Zoom on the previous line", "[", lambda: self.zoom_feature(-1))
         self._make_items()
         self._layout()
         self._connect()
@@ -99,13 +110,15 @@ class SpectrumPlot(QWidget):
         p.addItem(self.native)
         p.addItem(self.grid_curve)
         self.feature_lines: list[pg.InfiniteLine] = []
+        self.line_features: list[tuple[int, float]] = []  # per line: its feature, its rest wavelength
         self.feature_labels: list[ScreenLabel] = []
-        for feature in FEATURES:
+        for index, feature in enumerate(FEATURES):
             colour = FEATURE_COLOURS[feature.kind]
             for wavelength in feature.wavelengths:
                 line = pg.InfiniteLine(wavelength, angle=90, pen=pg.mkPen(*colour, 110, style=Qt.PenStyle.DashLine))
                 p.addItem(line, ignoreBounds=True)
                 self.feature_lines.append(line)
+                self.line_features.append((index, wavelength))
             label = ScreenLabel(feature.label, colour, anchor=(0.5, 0))
             label.setZValue(5)
             p.addItem(label, ignoreBounds=True)
@@ -122,7 +135,11 @@ class SpectrumPlot(QWidget):
         reset.clicked.connect(self.reset_view)
         bar = QHBoxLayout()
         bar.addWidget(self.title, 1)
-        for widget in (self.mode, QLabel("Smooth"), self.smoothing, self.show_features, reset):
+        menu = QMenu(self.families)
+        for action in self.family_actions.values():
+            menu.addAction(action)
+        self.families.setMenu(menu)
+        for widget in (self.mode, QLabel("Smooth"), self.smoothing, self.show_features, self.families, self.rest_frame, reset):
             bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -137,6 +154,7 @@ class SpectrumPlot(QWidget):
         self.mode.currentTextChanged.connect(self._on_display_option_changed)
         self.smoothing.valueChanged.connect(self._on_display_option_changed)
         self.show_features.toggled.connect(self._on_display_option_changed)
+        self.rest_frame.toggled.connect(self._place_feature_labels)
         self.plot_item.getViewBox().sigRangeChanged.connect(self._place_feature_labels)
         self.plot_item.getViewBox().sigXRangeChanged.connect(self._update_band)
         self.plot_item.getViewBox().sigResized.connect(self._place_feature_labels)
@@ -174,10 +192,12 @@ class SpectrumPlot(QWidget):
 
     def _on_spectrum_ready(self, row: int, spectrum: Spectrum | None, reason: str) -> None:
         if row == self.catalog.current:
-            self.show_spectrum(spectrum, reason)
+            self.show_spectrum(spectrum, reason, rv=float(self.catalog.value(row, "rv")))
 
-    def show_spectrum(self, spectrum: Spectrum | None, reason: str = "") -> None:
+    def show_spectrum(self, spectrum: Spectrum | None, reason: str = "", rv: float = math.nan) -> None:
+        """Show a spectrum; ``rv`` (km/s, the prediction) places its line markers, NaN at rest."""
         self.spectrum = spectrum
+        self.rv = rv
         self.view = spectrum_view(spectrum) if spectrum is not None else None
         if spectrum is None:
             self.title.setText(reason or "No spectrum")
@@ -254,24 +274,83 @@ class SpectrumPlot(QWidget):
         box.setRange(xRange=(lo, hi), yRange=(y_lo - 0.05 * span, y_hi + 0.25 * span), padding=0.01)
         box.prepareForPaint()  # apply the new range now, so the next paint is the only one (else pyqtgraph repaints twice)
 
+    # -- line markers -------------------------------------------------------------------------
+
+    def _family_action(self, name: str) -> QAction:
+        action = QAction(name, self, checkable=True, checked=True)
+        action.toggled.connect(self._place_feature_labels)
+        return action
+
+    def _key_action(self, text: str, key: str, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        return action
+
+    def actions_for_menu(self) -> list[QAction]:
+        return [self.next_feature, self.previous_feature]
+
+    @property
+    def marker_rv(self) -> float:
+        """The velocity the markers are drawn at: the star's prediction, or 0 in the rest frame."""
+        return 0.0 if self.rest_frame.isChecked() else self.rv
+
+    def shown_features(self) -> list[int]:
+        """Features of the switched-on families (all of them while markers are shown)."""
+        if not (self.show_features.isChecked() and self.view is not None and self.view.grid is not None):
+            return []
+        return [i for i, f in enumerate(FEATURES) if self.family_actions[f.family].isChecked()]
+
+    def feature_position(self, index: int) -> float:
+        return float(doppler(FEATURES[index].centre, self.marker_rv))
+
+    def zoom_feature(self, step: int) -> int:
+        """Zoom on the next (+1) or previous (-1) marked feature after the view's centre (where the star's
+        spectrum covers it); returns its index in FEATURES, or -1 when there is none that way."""
+        if self.spectrum is None:
+            return -1
+        finite = self.view.wavelength[np.isfinite(self.view.flux)]
+        candidates = sorted((self.feature_position(i), i) for i in self.shown_features()
+                            if len(finite) and finite[0] <= self.feature_position(i) <= finite[-1])
+        box = self.plot_item.getViewBox()
+        centre = float(np.mean(box.viewRange()[0]))
+        ahead = [c for c in candidates if (c[0] > centre + 1.0 if step > 0 else c[0] < centre - 1.0)]
+        if not ahead:
+            return -1
+        position, index = ahead[0] if step > 0 else ahead[-1]
+        half = max(40.0, 0.6 * (max(FEATURES[index].wavelengths) - min(FEATURES[index].wavelengths)) + 25.0)
+        near = (self.view.wavelength > position - half) & (self.view.wavelength < position + half) & np.isfinite(self.view.flux)
+        values = (log_flux(self.view.flux) if self.log_scaled else self.view.flux)[near]
+        values = values[np.isfinite(values)]
+        low, high = (values.min(), values.max()) if len(values) else box.viewRange()[1]
+        span = (high - low) or 1.0
+        box.setRange(xRange=(position - half, position + half), yRange=(low - 0.1 * span, high + 0.35 * span), padding=0.0)
+        return index
+
     def _place_feature_labels(self, *args) -> None:
-        """Put visible labels at the top of the view, in rows so that none overlap at this zoom."""
-        show = self.show_features.isChecked() and self.view is not None and self.view.grid is not None
-        for line in self.feature_lines:
-            if line.isVisible() != show:
-                line.setVisible(show)
+        """Put the markers at the star's velocity and the visible labels at the top of the view, in rows so that
+        none overlap at this zoom."""
+        shown = set(self.shown_features())
+        rv = self.marker_rv
+        for line, (index, rest) in zip(self.feature_lines, self.line_features):
+            visible = index in shown
+            if line.isVisible() != visible:
+                line.setVisible(visible)
+            if visible:
+                line.setPos(float(doppler(rest, rv)))
         self.label_rows = {}
-        if show:
+        if shown:
             box = self.plot_item.getViewBox()
             (x0, x1), (y0, y1) = box.viewRange()
             px_w, px_h = box.viewPixelSize()
-            inside = [i for i, f in enumerate(FEATURES) if x0 <= f.centre <= x1]
+            inside = [i for i in sorted(shown) if x0 <= self.feature_position(i) <= x1]
             sizes = [self.feature_labels[i].pixel_size() for i in inside]
-            rows = stack_labels([(FEATURES[i].centre - x0) / px_w for i in inside], [w + 4 for w, _ in sizes])
+            rows = stack_labels([(self.feature_position(i) - x0) / px_w for i in inside], [w + 4 for w, _ in sizes])
             line_height = (max((h for _, h in sizes), default=12) + 1) * px_h
             self.label_rows = dict(zip(inside, rows))
             for i, row in self.label_rows.items():
-                self.feature_labels[i].setPos(FEATURES[i].centre, y1 - row * line_height)
+                self.feature_labels[i].setPos(self.feature_position(i), y1 - row * line_height)
         for i, label in enumerate(self.feature_labels):
             if label.isVisible() != (i in self.label_rows):
                 label.setVisible(i in self.label_rows)

@@ -152,3 +152,37 @@ def test_screenshot_of_a_spectrum(panel, qtbot):
     qtbot.wait(20)
     save_screenshot(panel, "spectrum_sdss_white_dwarf.png")
     assert image_variation(panel.plot_widget) > 5
+
+
+def _line_positions(panel, label):
+    index = next(i for i, f in enumerate(FEATURES) if f.label == label)
+    return [line.value() for line, (i, _) in zip(panel.feature_lines, panel.line_features) if i == index and line.isVisible()]
+
+
+def test_line_markers_sit_at_the_stars_velocity_or_at_rest_by_family(panel, qtbot):
+    spectrum = synthetic(3700.0, 9000.0, 6000, masked=())
+    panel.show_spectrum(spectrum, rv=300.0)
+    h_alpha = next(f for f in FEATURES if f.label == "Hα").wavelengths[0]
+    assert _line_positions(panel, "Hα") == [pytest.approx(h_alpha * (1 + 300.0 / 299_792.458), abs=1e-3)]  # ~6.6 Å redward
+    panel.rest_frame.setChecked(True)
+    assert _line_positions(panel, "Hα") == [pytest.approx(h_alpha, abs=1e-6)]
+    panel.family_actions["Balmer"].setChecked(False)
+    assert _line_positions(panel, "Hα") == [] and len(_line_positions(panel, "Na D")) == 2
+    assert not any(panel.feature_labels[i].isVisible() for i, f in enumerate(FEATURES) if f.family == "Balmer")
+    panel.show_spectrum(spectrum)  # no prediction (NaN RV): markers at rest
+    panel.rest_frame.setChecked(False)
+    assert _line_positions(panel, "Na D")[0] == pytest.approx(FEATURES[[f.label for f in FEATURES].index("Na D")].wavelengths[0])
+
+
+def test_keys_step_the_zoom_through_the_marked_lines(panel, qtbot):
+    panel.show_spectrum(synthetic(3700.0, 9000.0, 6000, masked=()), rv=0.0)
+    box = panel.plot_item.getViewBox()
+    box.setXRange(3800, 3850, padding=0)
+    labels = [FEATURES[panel.zoom_feature(+1)].label for _ in range(3)]
+    assert labels == ["H8", "Ca II K", "Ca II H"]
+    x0, x1 = box.viewRange()[0]
+    assert (x0 + x1) / 2 == pytest.approx(FEATURES[[f.label for f in FEATURES].index("Ca II H")].centre, abs=0.5) and x1 - x0 < 120
+    assert FEATURES[panel.zoom_feature(-1)].label == "Ca II K"
+    box.setXRange(8800, 8900, padding=0)
+    assert panel.zoom_feature(+1) == -1  # nothing marked beyond the Ca II triplet inside the spectrum
+    assert [a.shortcut().toString() for a in panel.actions_for_menu()] == ["]", "["]
