@@ -2,7 +2,9 @@
 
 Column names follow the published pipeline's CSV (``logg``, ``logTeff``, ``FeH``, ``rv`` point
 estimates, ``<name>_median`` and ``<name>_err`` over the Monte-Carlo draws), plus identity,
-provenance, quality flags and the person's vetting (``user_flag``, ``note``).
+provenance, quality flags and the person's vetting (``user_flag``, ``note``). ``survey_*`` are the
+survey pipeline's own values where the file holds them (LAMOST LASP class and RV; SDSS class, redshift
+and ELODIE template parameters; APOGEE ASPCAP calibrated parameters and RV), to compare with ours.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..io.common import SURVEY_KEYS
 from ..preprocess import GRID_START, GRID_STOP
 from ..results import OK, BatchResult
 from ..spectrum import OPTICAL, Spectrum
@@ -24,12 +27,13 @@ if TYPE_CHECKING:
 KEY = ["source", "hdu"]
 IDENTITY = ["status", "id", "ra", "dec", "snr", "instrument", "survey", "file_format"]
 PARAMETERS = ["logTeff", "logg", "FeH", "rv", "Teff"]
+SURVEY = list(SURVEY_KEYS)  # the survey pipeline's values, from the file (io.common.survey_values)
 DIAGNOSTICS = ["extrapolated_fraction", "bad_flux_fraction", "ood_score"]
 FLAG_COLUMNS = ["result_flags", "flag_warn", "flag_bad", "flag_vet", "flag_names"]
 PROVENANCE = ["model", "model_hash"]
 VETTING = ["user_flag", "note"]
 USER_FLAGS = ("", "good", "bad", "white dwarf", "binary", "unsure")
-TEXT_COLUMNS = ("source", "hdu", "status", "id", "instrument", "survey", "file_format", "flag_names", "model", "model_hash", "user_flag", "note")
+TEXT_COLUMNS = ("source", "hdu", "status", "id", "instrument", "survey", "file_format", "survey_class", "flag_names", "model", "model_hash", "user_flag", "note")
 BOOL_COLUMNS = ("flag_warn", "flag_bad", "flag_vet")
 INT_COLUMNS = ("result_flags",)  # every other column is float
 # pandas' "str" kept in Python objects. With pyarrow installed pandas stores text in Arrow, which cannot
@@ -47,6 +51,10 @@ UNITS = {
     "FeH": "dex",
     "rv": "km/s",
     "Teff": "K",
+    "survey_teff": "K",
+    "survey_logg": "dex",
+    "survey_feh": "dex",
+    "survey_rv": "km/s",
 }
 DESCRIPTIONS = {
     "source": "path of the input file",
@@ -58,6 +66,11 @@ DESCRIPTIONS = {
     "FeH": "metallicity [Fe/H] (point estimate)",
     "rv": "radial velocity (point estimate)",
     "Teff": "effective temperature, 10**logTeff",
+    "survey_teff": "the survey pipeline's Teff (ASPCAP; SDSS: ELODIE template)",
+    "survey_logg": "the survey pipeline's log g (ASPCAP; SDSS: ELODIE template)",
+    "survey_feh": "the survey pipeline's [Fe/H] or [M/H] (ASPCAP; SDSS: ELODIE template)",
+    "survey_rv": "the survey pipeline's radial velocity (LAMOST HELIO_RV or c*Z, SDSS c*Z, APOGEE VHELIO)",
+    "survey_class": "the survey pipeline's class and subclass (LAMOST, SDSS) or ASPCAP grid class",
     "extrapolated_fraction": "share of the 3800-8900 A grid outside the spectrum's coverage",
     "bad_flux_fraction": "share of pixels in 3800-8900 A missing, masked or not positive",
     "ood_score": "distance from the model's training set (1 = typical validation star)",
@@ -75,7 +88,7 @@ def parameter_columns(draws: int) -> list[str]:
 
 
 def all_columns(draws: int) -> list[str]:
-    return KEY + IDENTITY + parameter_columns(draws) + DIAGNOSTICS + FLAG_COLUMNS + PROVENANCE + VETTING
+    return KEY + IDENTITY + parameter_columns(draws) + SURVEY + DIAGNOSTICS + FLAG_COLUMNS + PROVENANCE + VETTING
 
 
 def column_dtype(name: str):
@@ -108,9 +121,11 @@ def bad_flux_fraction(spectrum: Spectrum) -> float:
 
 def _identity(spectrum: Spectrum | None) -> dict:
     if spectrum is None:
-        return {"id": "", "ra": math.nan, "dec": math.nan, "snr": math.nan, "instrument": "", "survey": "", "file_format": "", "bad_flux_fraction": math.nan, "truncated_file": False}
+        return {"id": "", "ra": math.nan, "dec": math.nan, "snr": math.nan, "instrument": "", "survey": "", "file_format": "", "bad_flux_fraction": math.nan,
+                "truncated_file": False, **{name: empty_value(name) for name in SURVEY}}
     meta = spectrum.meta
     return {
+        **{name: meta.extra.get(name, empty_value(name)) for name in SURVEY},
         "id": meta.object_id,
         "ra": meta.ra,
         "dec": meta.dec,

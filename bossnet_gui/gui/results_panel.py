@@ -1,4 +1,5 @@
-"""ResultsPanel: the current star's parameters with uncertainties, quality flags and provenance.
+"""ResultsPanel: the current star's parameters with uncertainties, the survey pipeline's own values beside
+them, quality flags and provenance.
 
 Uncertainties are the standard deviation over the Monte-Carlo draws, in physical units (Teff in K
 from the draws of 10**logTeff). An error below the shown precision reads "± <0.01".
@@ -24,6 +25,7 @@ PARAMETERS = (  # column, label, unit, decimals
     ("FeH", "[Fe/H]", "", 2),
     ("rv", "RV", "km/s", 1),
 )
+SURVEY_OF = {"Teff": "survey_teff", "logg": "survey_logg", "FeH": "survey_feh", "rv": "survey_rv"}  # the survey's value beside ours
 ASPCAP = (("teff", "Teff", "K", 0), ("logg", "log g", "", 2), ("m_h", "[M/H]", "", 2))
 
 
@@ -60,6 +62,7 @@ class ResultsPanel(QWidget):
         self.form = QFormLayout()
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         for name, label in [(p[0], p[1]) for p in PARAMETERS] + [
+            ("survey_class", "Survey class"),
             ("snr", "S/N"),
             ("ood_score", "Distance from training"),
             ("extrapolated_fraction", "Grid extrapolated"),
@@ -108,8 +111,11 @@ class ResultsPanel(QWidget):
         status = "" if r["status"] == OK else f"<br><span style='color:{colour}'>{r['status']}</span>"
         self.heading.setText(f"<b style='font-size:14pt'>{title}</b> — {state}{status}")
         for name, _, unit, decimals in PARAMETERS:
-            self.values[name].setText(with_error(r[name], r.get(f"{name}_err"), unit, decimals))
+            survey = r.get(SURVEY_OF[name])
+            beside = f" &nbsp;<span style='color:#777'>survey {with_error(survey, None, unit, decimals)}</span>" if _finite(survey) else ""
+            self.values[name].setText(with_error(r[name], r.get(f"{name}_err"), unit, decimals) + beside)
             self.values[name].setToolTip(f"median of draws: {with_error(r.get(f'{name}_median'), None, unit, decimals)}")
+        self.values["survey_class"].setText(r.get("survey_class") or "—")
         self.values["snr"].setText(_number(r["snr"], 1))
         self.values["ood_score"].setText(_number(r["ood_score"], 2, "not available for this model") + "  (1 = typical training star)" * _finite(r["ood_score"]))
         self.values["extrapolated_fraction"].setText(_percent(r["extrapolated_fraction"]))

@@ -31,7 +31,7 @@ import numpy as np
 from astropy.io import fits
 
 from ..spectrum import APOGEE, Spectrum, SpectrumMeta
-from .common import has_columns, header_float, header_value, log_linear_wavelength, row_values, spectrum_from_error
+from .common import has_columns, header_float, header_value, log_linear_wavelength, row_values, spectrum_from_error, survey_values
 
 APSTAR_PIXELS = 8575
 APSTAR_LOG10_START = 4.179
@@ -140,6 +140,7 @@ def _apstar_meta(header: fits.Header, path: str, single_visit: bool) -> Spectrum
         "verr": header_float(h, "VERR"),
         "starflag": header_value(h, "STARFLAG"),
         "single_visit_layout": single_visit,
+        **survey_values(rv=header_float(h, "VHELIO")),
     }
     return _apogee_meta(h, path, "1" if single_visit else "1 row 0", "APOGEE apStar", extra)
 
@@ -169,7 +170,10 @@ def read_aspcapstar(hdul: fits.HDUList, path: str) -> list[Spectrum]:
     table = hdul[4]
     row = {name.upper(): table.data[name][0] for name in table.columns.names}
     sources = [row, hdul[0].header]
-    meta = _apogee_meta(sources, path, "1", "APOGEE aspcapStar", {"continuum_normalised": True, **_aspcap_parameters(row, table.header)})
+    parameters = _aspcap_parameters(row, table.header)
+    survey = survey_values(parameters.get("aspcap_teff"), parameters.get("aspcap_logg"), parameters.get("aspcap_m_h"),
+                           rv=header_float(sources, "VHELIO"), star_class=header_value(sources, "CLASS", default=""))
+    meta = _apogee_meta(sources, path, "1", "APOGEE aspcapStar", {"continuum_normalised": True, **parameters, **survey})
     wavelength = _header_grid(hdul[1].header, len(flux))
     bad = _unusable(flux, error, None) | ~(error > 0)
     return [spectrum_from_error(wavelength, _finite_or_zero(flux), _finite_or_zero(error), meta, bad_pixels=bad)]

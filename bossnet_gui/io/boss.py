@@ -15,7 +15,7 @@ import numpy as np
 from astropy.io import fits
 
 from ..spectrum import OPTICAL, Spectrum, SpectrumMeta
-from .common import column, has_columns, header_float, header_value, spectrum_from_ivar
+from .common import column, has_columns, header_float, header_value, spectrum_from_ivar, survey_values
 
 REQUIRED = ("flux", "loglam", "ivar")
 
@@ -37,6 +37,17 @@ def _object_table(hdul: fits.HDUList) -> list[fits.Header | dict]:
             row = hdul[name].data[0]
             return [{k.upper(): row[k] for k in hdul[name].columns.names if np.ndim(row[k]) == 0}]
     return []
+
+
+def _survey_values(table: list[dict]) -> dict:
+    """The SDSS pipeline's class, subclass and redshift, and its ELODIE template's Teff, log g and [Fe/H] (the
+    best-matching library star, a rough guide) from SPECOBJ; SDSS-V's SPALL names them the same way."""
+    def number(key):
+        value = header_float(table, key)
+        return value if value > -9000 else None  # -9999: no value
+
+    return survey_values(number("ELODIE_TEFF"), number("ELODIE_LOGG"), number("ELODIE_FEH"), z=number("Z"),
+                         star_class=[header_value(table, "CLASS", default=""), header_value(table, "SUBCLASS", default="")])
 
 
 def _object_id(hdul: fits.HDUList, path: str, sdss5: bool) -> str:
@@ -69,6 +80,7 @@ def read(hdul: fits.HDUList, path: str) -> list[Spectrum]:
         survey="SDSS-V" if sdss5 else "SDSS-I-IV",
         file_format="SDSS spec",
         domain=OPTICAL,
+        extra=_survey_values(headers[1:]),
     )
     bad = (and_mask != 0) if and_mask is not None else None
     return [spectrum_from_ivar(wavelength, flux, ivar, meta, bad_pixels=bad)]

@@ -31,6 +31,22 @@ def header_float(headers: Iterable[fits.Header], *keys: str) -> float:
         return math.nan
 
 
+C_KMS = 299_792.458
+SURVEY_KEYS = ("survey_teff", "survey_logg", "survey_feh", "survey_rv", "survey_class")
+
+
+def survey_values(teff=None, logg=None, feh=None, rv=None, star_class=None, z=None) -> dict[str, float | str]:
+    """The survey pipeline's own values for the star as ``meta.extra`` entries (``SURVEY_KEYS``): the catalog
+    shows and exports them beside ours. ``z`` (a redshift) gives the RV where no RV is stated; unknowns (None,
+    NaN, empty text) are left out."""
+    values = {"survey_teff": teff, "survey_logg": logg, "survey_feh": feh, "survey_rv": rv}
+    if (rv is None or not np.isfinite(float(rv))) and z is not None:
+        values["survey_rv"] = float(z) * C_KMS
+    numbers = {k: float(v) for k, v in values.items() if v is not None and np.isfinite(float(v))}
+    text = " ".join(str(part).strip() for part in np.atleast_1d(star_class if star_class is not None else []) if str(part).strip())
+    return {**numbers, **({"survey_class": text} if text else {})}
+
+
 def log_linear_wavelength(log10_start: float, log10_step: float, n_pixels: int, first_pixel: float = 0.0) -> np.ndarray:
     """Wavelengths (Å) of a log-linear grid: ``log10 λ_i = log10_start + log10_step · (i - first_pixel)``."""
     return 10.0 ** (float(log10_start) + float(log10_step) * (np.arange(n_pixels, dtype=np.float64) - first_pixel))

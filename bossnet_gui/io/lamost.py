@@ -26,6 +26,7 @@ from astropy.io import fits
 
 from ..spectrum import OPTICAL, Spectrum, SpectrumMeta
 from .common import (
+    survey_values,
     air_to_vacuum,
     column,
     has_columns,
@@ -132,6 +133,9 @@ def _meta(header: fits.Header, path: str, hdu: str) -> SpectrumMeta:
         "helio_rv": header_float(h, "HELIO_RV"),
         "pipeline_version": pipeline,
         **{f"snr_{b.lower()}": header_float(h, f"SNR{b}", f"SN_{b}") for b in "UGRIZ"},
+        # LASP's class and velocity (the heliocentric RV where given, else from its redshift)
+        **survey_values(rv=header_float(h, "HELIO_RV"), z=header_float(h, "Z"),
+                        star_class=[header_value(h, "CLASS", default=""), header_value(h, "SUBCLASS", default="")]),
     }
     return SpectrumMeta(
         source=str(path),

@@ -75,3 +75,18 @@ def test_a_published_model_directory_loads_off_the_gui_thread(make_window, qtbot
     assert "still using official_tiny_boss" in failed.args[0]
     assert window.runner.model.name == "official_tiny_boss" and "official_tiny_boss" in window.model_label.text()
     assert any("Could not load that model" in m for m in window.messages.history)
+
+
+def test_the_survey_values_sit_beside_ours(qtbot):
+    catalog = CatalogModel()
+    panel = ResultsPanel(catalog)
+    qtbot.addWidget(panel)
+    frame = star_rows(2, np.array([11800.0, 5800.0]), np.array([8.1, 4.4]), rv=[20.0, 5.0],
+                      survey_teff=[9000.0, np.nan], survey_logg=[4.0, np.nan], survey_rv=[-11.1, np.nan], survey_class=["STAR WD", ""])
+    catalog.add_files(frame["source"])
+    catalog.apply_results(frame)
+    catalog.set_current(0)
+    assert "survey 9,000 K" in panel.values["Teff"].text() and "survey 4.00" in panel.values["logg"].text()
+    assert "survey -11.1 km/s" in panel.values["rv"].text() and panel.values["survey_class"].text() == "STAR WD"
+    catalog.set_current(1)
+    assert "survey" not in panel.values["Teff"].text() and panel.values["survey_class"].text() == "—"
