@@ -28,7 +28,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bossnet_gui.model.network import BossNet  # noqa: E402
-from bossnet_gui.training import SHARED_DATA  # noqa: E402
 from bossnet_gui.training.pipeline import prepare  # noqa: E402
 from bossnet_gui.training.sources import chosen  # noqa: E402
 from bossnet_gui.training.train import (  # noqa: E402

@@ -185,11 +185,19 @@ def describe(bits: int) -> list[str]:
     return [f"{flag.name}: {flag.rule}" for flag in FLAGS if bits & (1 << flag.bit)]
 
 
-def suspicion(result_flags: np.ndarray, ood_score: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """How much a row asks to be looked at: the number of quality flags set plus the distance from the
-    training set (1 = a typical validation star; the scores of different models are on the same scale).
-    NaN for rows without a prediction, which have nothing to vet. The vetting queue sorts by it, highest first."""
-    bits = np.asarray(result_flags, dtype=np.int64)
+SURVEY_SCALES = {"logTeff": 0.05, "logg": 0.5}  # dex: disagreements with the survey's values counted in these units
+
+
+def suspicion(column: Callable[[str], np.ndarray], predicted: np.ndarray) -> np.ndarray:
+    """How much a row asks to be looked at: the number of quality flags set, plus the distance from the training
+    set (1 = a typical validation star), plus the largest disagreement with the survey's own log Teff or log g
+    in units of ``SURVEY_SCALES`` (at most 5; none where the survey gives no value). NaN for rows without a
+    prediction, which have nothing to vet. ``column(name)`` gives a catalog column. The vetting queue sorts by it."""
+    bits = np.asarray(column("result_flags"), dtype=np.int64)
     count = sum(((bits >> flag.bit) & 1) for flag in FLAGS)
-    score = np.nan_to_num(np.asarray(ood_score, dtype=float), nan=0.0)
-    return np.where(predicted, count + score, np.nan)
+    score = np.nan_to_num(np.asarray(column("ood_score"), dtype=float), nan=0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        survey = {"logTeff": np.log10(np.asarray(column("survey_teff"), dtype=float)), "logg": np.asarray(column("survey_logg"), dtype=float)}
+        apart = [np.abs(np.asarray(column(name), dtype=float) - survey[name]) / scale for name, scale in SURVEY_SCALES.items()]
+    disagreement = np.minimum(np.nan_to_num(np.fmax(*apart), nan=0.0), 5.0)
+    return np.where(predicted, count + score + disagreement, np.nan)

@@ -154,7 +154,7 @@ class CatalogModel(QObject):
 
     def suspicion(self) -> np.ndarray:
         """``catalog.flags.suspicion`` of every row: the vetting queue's order, highest first."""
-        return suspicion(self.column("result_flags"), self.column("ood_score"), self.predicted())
+        return suspicion(self.column, self.predicted())
 
     def _search_index(self) -> SearchIndex:
         """What the text filter searches (object id and file name), made again only when rows come or go."""

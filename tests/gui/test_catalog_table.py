@@ -94,18 +94,20 @@ def test_step_walks_the_shown_order(table):
 
 
 def test_the_vetting_queue_puts_the_most_suspicious_first_and_walks_the_unvetted(table, qtbot):
-    """Suspicion = flags set + distance from training: two flags and a far score before one flag before none;
-    a failed row (nothing to vet) last. V / Shift+V step through stars without a verdict."""
+    """Suspicion = flags set + distance from training + disagreement with the survey: two flags and a far score
+    first, a star 0.5 dex from the survey's log g before one flag; a failed row (nothing to vet) last.
+    V / Shift+V step through stars without a verdict."""
     from bossnet_gui.gui.vetting_bar import VettingProgress
 
     catalog, widget = table
     two_flags = (1 << 7) | (1 << 11)
-    fill(catalog, [5000, 3000, 8000, 4000], result_flags=[0, 1 << 7, two_flags, 0], ood_score=[1.0, 1.5, 4.0, 3.2])
+    fill(catalog, [5000, 3000, 8000, 4000], result_flags=[0, 1 << 7, two_flags, 0], ood_score=[1.0, 1.5, 4.0, 2.0],
+         survey_logg=[np.nan, np.nan, np.nan, 5.0])
     catalog.add_files(["/unreadable.fits"])
     widget.view.sortByColumn(column(widget, "Teff"), Qt.SortOrder.AscendingOrder)
     widget.sort_by_suspicion()
     shown = [widget.table_model.catalog_row(r) for r in range(widget.table_model.rowCount())]
-    assert shown == [2, 3, 1, 0, 4]  # 2+4.0, 0+3.2, 1+1.5, 0+1.0, then the row without a prediction
+    assert shown == [2, 3, 1, 0, 4]  # 2+4.0, 0+2.0+1.0 (0.5 dex from the survey), 1+1.5, 0+1.0, then the row without a prediction
     assert widget.view.horizontalHeader().sortIndicatorSection() == -1
     progress = VettingProgress(catalog)
     assert progress.text() == "0 / 4 vetted"
