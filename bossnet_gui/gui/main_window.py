@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         self.runner.progressChanged.connect(self.progress.set_progress)
         self.runner.runningChanged.connect(self._on_running_changed)
         self.runner.modelChanged.connect(self._on_model_changed)
+        self.runner.modelChanged.connect(self.spectrum.set_model)
         self.runner.modelFailed.connect(self._on_model_failed)
         self.runner.scanFinished.connect(self._on_scan_finished)
         self.runner.catalogOpened.connect(self._on_catalog_opened)

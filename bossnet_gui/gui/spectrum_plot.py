@@ -24,6 +24,7 @@ from ..preprocess import GRID_START, GRID_STOP
 from ..spectrum import Spectrum
 from .catalog_model import CatalogModel
 from .feature_lines import FAMILIES, FEATURES, doppler, stack_labels
+from .saliency_band import SaliencyBand
 from .screen_text import ScreenLabel
 from .spectrum_view import SpectrumView, log_flux, smooth, spectrum_view
 
@@ -83,6 +84,9 @@ class SpectrumPlot(QWidget):
         self.families = QToolButton(text="Lines", toolTip="Which line families to mark", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         self.family_actions = {name: self._family_action(name) for name in FAMILIES}
         self.rv = math.nan  # km/s, the shown star's predicted RV: where its lines are
+        self.saliency = SaliencyBand()
+        self.saliency.plot_widget.setXLink(self.plot_widget)
+        self.show_saliency = QCheckBox("Why", checked=True, toolTip="Show which wavelengths drove Teff, log g and [Fe/H] (computed in the background)")
         self.next_feature = self._key_action("Zoom on the next line", "]", lambda: self.zoom_feature(+1))
         self.previous_feature = self._key_action("Zoom on the previous line", "[", lambda: self.zoom_feature(-1))
         self._make_items()
@@ -139,12 +143,13 @@ class SpectrumPlot(QWidget):
         for action in self.family_actions.values():
             menu.addAction(action)
         self.families.setMenu(menu)
-        for widget in (self.mode, QLabel("Smooth"), self.smoothing, self.show_features, self.families, self.rest_frame, reset):
+        for widget in (self.mode, QLabel("Smooth"), self.smoothing, self.show_features, self.families, self.rest_frame, self.show_saliency, reset):
             bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.saliency)
         footer = QHBoxLayout()
         footer.addWidget(self.readout, 1)
         footer.addWidget(QLabel(LEGEND))
@@ -155,6 +160,7 @@ class SpectrumPlot(QWidget):
         self.smoothing.valueChanged.connect(self._on_display_option_changed)
         self.show_features.toggled.connect(self._on_display_option_changed)
         self.rest_frame.toggled.connect(self._place_feature_labels)
+        self.show_saliency.toggled.connect(self._on_saliency_toggled)
         self.plot_item.getViewBox().sigRangeChanged.connect(self._place_feature_labels)
         self.plot_item.getViewBox().sigXRangeChanged.connect(self._update_band)
         self.plot_item.getViewBox().sigResized.connect(self._place_feature_labels)
@@ -198,6 +204,8 @@ class SpectrumPlot(QWidget):
         """Show a spectrum; ``rv`` (km/s, the prediction) places its line markers, NaN at rest."""
         self.spectrum = spectrum
         self.rv = rv
+        if self.show_saliency.isChecked():
+            self.saliency.show_spectrum(spectrum)
         self.view = spectrum_view(spectrum) if spectrum is not None else None
         if spectrum is None:
             self.title.setText(reason or "No spectrum")
@@ -273,6 +281,17 @@ class SpectrumPlot(QWidget):
         box = self.plot_item.getViewBox()
         box.setRange(xRange=(lo, hi), yRange=(y_lo - 0.05 * span, y_hi + 0.25 * span), padding=0.01)
         box.prepareForPaint()  # apply the new range now, so the next paint is the only one (else pyqtgraph repaints twice)
+
+    def set_model(self, model) -> None:
+        """The model whose reasons the saliency band shows."""
+        self.saliency.set_model(model)
+        if self.show_saliency.isChecked():
+            self.saliency.show_spectrum(self.spectrum)
+
+    def _on_saliency_toggled(self, on: bool) -> None:
+        self.saliency.setVisible(on)
+        if on:
+            self.saliency.show_spectrum(self.spectrum)
 
     # -- line markers -------------------------------------------------------------------------
 

@@ -186,3 +186,26 @@ def test_keys_step_the_zoom_through_the_marked_lines(panel, qtbot):
     box.setXRange(8800, 8900, padding=0)
     assert panel.zoom_feature(+1) == -1  # nothing marked beyond the Ca II triplet inside the spectrum
     assert [a.shortcut().toString() for a in panel.actions_for_menu()] == ["]", "["]
+
+
+def test_the_saliency_band_draws_where_the_answer_came_from(panel, qtbot):
+    from bossnet_gui.gui.saliency_band import ROW_HEIGHT, ROWS, band_values
+    from bossnet_gui.model import resolve_model
+    from bossnet_gui.model.saliency import saliency
+
+    model = resolve_model()
+    spectrum = read_spectra(lamost_files(1)[0])[0]
+    panel.set_model(model)
+    panel.show_spectrum(spectrum)
+    qtbot.waitUntil(lambda: panel.saliency.curves[0].getData()[0] is not None and len(panel.saliency.curves[0].getData()[0]) > 0, timeout=20_000)
+    expected = saliency(Predictor(model), spectrum)
+    for row, (curve, (label, _, _)) in enumerate(zip(panel.saliency.curves, ROWS)):
+        x, y = curve.getData()
+        np.testing.assert_allclose(x, expected.wavelength)
+        np.testing.assert_allclose(y, row + ROW_HEIGHT * band_values(expected.share(label)), atol=1e-6)
+        assert y.max() == pytest.approx(row + ROW_HEIGHT)
+    assert panel.saliency.plot_widget.getViewBox().viewRange()[0] == pytest.approx(panel.plot_item.getViewBox().viewRange()[0])
+    assert image_variation(panel.saliency.plot_widget) > 3
+    save_screenshot(panel, "spectrum_with_saliency.png")
+    panel.show_saliency.setChecked(False)
+    assert not panel.saliency.isVisible()

@@ -1,0 +1,71 @@
+"""Integrated gradients: they add up to the prediction's departure from a featureless spectrum, and on
+library stars the lines that set a label carry more than their share of it."""
+
+import numpy as np
+import pytest
+
+from bossnet_gui.gui.feature_lines import FEATURES
+from bossnet_gui.io import read_spectra
+from bossnet_gui.model import Predictor, resolve_model
+from bossnet_gui.model.saliency import saliency
+from bossnet_gui.model.weights import WEIGHTS_ENV
+from bossnet_gui.training.library import load_miles
+from bossnet_gui.training.simulate import Augmentation
+from bossnet_gui.training.views import ViewMaker
+
+from .conftest import DATA, require
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(WEIGHTS_ENV, raising=False)
+        return resolve_model()
+
+
+def test_attributions_add_up_to_the_prediction_minus_the_featureless_baseline(bundled):
+    spectrum = read_spectra(sorted(require(DATA / "lamost_dr1").glob("spec-*.fits"))[0])[0]
+    predictor = Predictor(bundled)
+    result = saliency(predictor, spectrum)
+    point = predictor.predict([spectrum], draws=0)
+    for label in ("logTeff", "logg", "FeH"):
+        assert result.prediction[label] == pytest.approx(point.point[0, point.columns.index(label)], abs=1e-4)
+        difference = result.prediction[label] - result.baseline[label]
+        assert result.attribution[label].sum() == pytest.approx(difference, rel=0.05, abs=0.002)
+        assert result.attribution[label].shape == result.wavelength.shape == (3900,)
+        assert result.share(label).sum() == pytest.approx(1.0)
+
+
+def _near(grid, families, half):
+    centres = [w for f in FEATURES if f.family in families for w in f.wavelengths]
+    return np.any(np.abs(grid[:, None] - np.array(centres)[None, :]) < half, axis=1)
+
+
+def _enrichment(model, stars, label, families, half):
+    """Per star: the share of |attribution| within ``half`` Å of the families' lines over the share of the grid there."""
+    predictor = Predictor(model)
+    views = ViewMaker(stars, model.network)
+    rng = np.random.default_rng(3)
+    values = []
+    for i in range(len(stars)):
+        result = saliency(predictor, views.view(i, Augmentation().clean(snr=100.0), rng, "saliency"), labels=(label,))
+        near = _near(result.wavelength, families, half)
+        values.append(result.share(label)[near].sum() / near.mean())
+    return np.array(values)
+
+
+@pytest.fixture(scope="module")
+def miles():
+    return [s for s in load_miles(require(DATA / "training" / "miles")) if s.has_teff and np.isfinite(s.labels[:3]).all()]
+
+
+def test_balmer_lines_carry_teff_in_hot_stars(bundled, miles):
+    hot = [s for s in miles if 7500 < s.teff < 12000][::3][:10]
+    enrichment = _enrichment(bundled, hot, "logTeff", ("Balmer",), 50.0)
+    assert np.median(enrichment) > 1.3 and (enrichment > 1.0).mean() >= 0.8, enrichment.round(2)
+
+
+def test_gravity_sensitive_lines_carry_log_g_in_cool_stars(bundled, miles):
+    cool = [s for s in miles if 4000 < s.teff < 6000][::7][:10]
+    enrichment = _enrichment(bundled, cool, "logg", ("Mg b", "Na D", "Ca II H&K and triplet"), 25.0)
+    assert np.median(enrichment) > 1.3 and (enrichment > 1.0).mean() >= 0.8, enrichment.round(2)
