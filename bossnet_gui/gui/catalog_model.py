@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..catalog.flags import suspicion
+from ..catalog.targets import TargetList, match
 from ..catalog.session import SessionStore
 from ..catalog.table import USER_FLAGS
 from ..results import OK
@@ -69,10 +70,11 @@ class RowFilter:
     text: str = ""
     flagged_only: bool = False  # predicted rows with any automatic quality flag
     unvetted_only: bool = False  # predicted rows without a user flag
+    targets_only: bool = False  # rows on the imported target list
 
     @property
     def active(self) -> bool:
-        return bool(self.text) or self.flagged_only or self.unvetted_only
+        return bool(self.text) or self.flagged_only or self.unvetted_only or self.targets_only
 
 
 class CatalogModel(QObject):
@@ -94,6 +96,8 @@ class CatalogModel(QObject):
         self.selected_rows = np.empty(0, dtype=int)
         self.subset: np.ndarray | None = None
         self.filter = RowFilter()
+        self.targets: TargetList | None = None
+        self._on_list: tuple[int, np.ndarray] | None = None  # (catalog version, rows on the target list)
         self.visible = np.empty(0, dtype=bool)
         self._queued: dict[str, int] = {}  # file -> its queued row
         self._keyed: dict[tuple[str, str], int] = {}  # (file, hdu) -> row with a result
@@ -147,6 +151,21 @@ class CatalogModel(QObject):
     def flagged(self) -> np.ndarray:
         """Predicted rows with any automatic flag."""
         return self.predicted() & (self.column("result_flags") != 0)
+
+    def set_targets(self, targets: TargetList | None) -> None:
+        """The imported target list (None: none); the "targets only" filter shows its rows."""
+        self.targets, self._on_list = targets, None
+        self._update_visible()
+        self.filterChanged.emit()
+
+    def on_target_list(self) -> np.ndarray:
+        """Rows on the target list (all False without one), matched once per catalog version."""
+        if self.targets is None:
+            return np.zeros(len(self), dtype=bool)
+        if self._on_list is None or self._on_list[0] != self.version or len(self._on_list[1]) != len(self):
+            rows = match(self.targets, *(self.column(c) for c in ("source", "id", "ra", "dec")))
+            self._on_list = (self.version, rows)
+        return self._on_list[1]
 
     def unvetted(self) -> np.ndarray:
         """Predicted rows without the person's verdict yet."""
@@ -309,7 +328,9 @@ class CatalogModel(QObject):
         if f.flagged_only:
             visible &= self.flagged()
         if f.unvetted_only:
-            visible &= self.predicted() & (self.column("user_flag") == "")
+            visible &= self.unvetted()
+        if f.targets_only:
+            visible &= self.on_target_list()
         if f.text:
             visible &= self._search_index().matches(f.text)
         if self.subset is not None:

@@ -25,6 +25,7 @@ class CatalogTable(QWidget):
         self.search = QLineEdit(placeholderText="Filter by object or file name…", clearButtonEnabled=True, minimumWidth=120)
         self.flagged_only = QCheckBox("Flagged", toolTip="Show only predicted stars with an automatic quality flag")
         self.unvetted_only = QCheckBox("Unvetted", toolTip="Show only predicted stars without a user flag (verdict)")
+        self.targets_only = QCheckBox("On list", visible=False, toolTip="Show only the stars on the imported target list (File ▸ Import target list)")
         self.clear_subset = QPushButton("All rows", visible=False, toolTip="Clear the box/lasso selection made on the Kiel diagram")
         self.count = QLabel()
         self._layout()
@@ -32,6 +33,8 @@ class CatalogTable(QWidget):
         self.search.textChanged.connect(lambda text: catalog.set_filter(text=text.strip()))
         self.flagged_only.toggled.connect(lambda on: catalog.set_filter(flagged_only=on))
         self.unvetted_only.toggled.connect(lambda on: catalog.set_filter(unvetted_only=on))
+        self.targets_only.toggled.connect(lambda on: catalog.set_filter(targets_only=on))
+        catalog.filterChanged.connect(lambda: self.targets_only.setVisible(catalog.targets is not None))
         self.clear_subset.clicked.connect(lambda: catalog.set_subset(None))
         self.view.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
@@ -65,7 +68,7 @@ class CatalogTable(QWidget):
 
     def _layout(self) -> None:
         bar = QHBoxLayout()
-        for widget in (self.search, self.flagged_only, self.unvetted_only, self.clear_subset, self.count):
+        for widget in (self.search, self.flagged_only, self.unvetted_only, self.targets_only, self.clear_subset, self.count):
             bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

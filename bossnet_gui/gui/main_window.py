@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._add(file, "Open &demo set", self.open_demo)
+        self._add(file, "Import &target list…", self._on_import_targets)
         self._add(file, "&Close all", self.close_all)
         file.addSeparator()
         export = file.addMenu("&Export catalog")
@@ -238,6 +239,31 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open a catalog written by bossnet-gui predict", self.settings.last_folder, CATALOG_FILTER)
         if path:
             self.open_catalog(path)
+
+    def _on_import_targets(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a target list (RA/Dec, file names or object ids)", self.settings.last_folder,
+                                              "Tables (*.csv *.txt *.ecsv *.fits *.fit *.fits.gz);;All files (*)")
+        if path:
+            self.import_targets(path)
+
+    def import_targets(self, path: str) -> None:
+        """Read a target list in a worker; its rows are then marked by the table's "On list" filter."""
+        from superqt.utils import create_worker
+
+        from ..catalog.targets import read_target_list
+
+        self.statusBar().showMessage(f"Reading target list {Path(path).name}…")
+        self._targets_job = create_worker(read_target_list, path, _connect={"returned": self._on_targets_read, "errored": self._on_targets_failed})
+
+    def _on_targets_read(self, targets) -> None:
+        self.catalog.set_targets(targets)
+        self.table.targets_only.setChecked(True)
+        on_list = int(self.catalog.on_target_list().sum())
+        self.statusBar().showMessage(f"{on_list:,} of {len(self.catalog):,} rows on the list ({targets.describe()})", 10000)
+
+    def _on_targets_failed(self, error: Exception) -> None:
+        self.statusBar().clearMessage()
+        self.messages.notify(f"Target list not imported: {error}")
 
     def _on_open_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a folder of spectra (searched recursively)", self.settings.last_folder)

@@ -168,3 +168,23 @@ def test_a_note_typed_just_before_close_all_or_closing_is_saved(make_window, qtb
         getattr(window, close)()
         saved = SessionStore(tmp_path / "session.sqlite").vetting([key])
         assert saved == {key: ("", f"typed before {close}")}
+
+
+def test_an_imported_target_list_marks_and_filters_its_stars(make_window, qtbot, tmp_path):
+    window = make_window()
+    files = lamost_files(4)
+    wait_for_run(qtbot, window, lambda: window.open_paths(files))
+    listed = tmp_path / "my targets.csv"
+    listed.write_text(f"file,comment\n/somewhere/else/{files[1].name},second\n{files[3].name},fourth\n")
+    with qtbot.waitSignal(window.catalog.filterChanged, timeout=10_000):
+        window.import_targets(str(listed))
+    qtbot.waitUntil(lambda: window.table.targets_only.isChecked(), timeout=5000)
+    shown = {Path(window.catalog.value(window.table.table_model.catalog_row(r), "source")).name for r in range(window.table.table_model.rowCount())}
+    assert shown == {files[1].name, files[3].name}
+    assert window.table.targets_only.isVisibleTo(window) and "2 of 4 rows on the list" in window.statusBar().currentMessage()
+    window.table.targets_only.setChecked(False)
+    assert window.table.table_model.rowCount() == 4
+    bad = tmp_path / "bad.csv"
+    bad.write_text("g,r\n1,2\n")
+    window.import_targets(str(bad))
+    qtbot.waitUntil(lambda: any("Target list not imported" in m and "no RA/Dec" in m for m in window.messages.history), timeout=5000)
