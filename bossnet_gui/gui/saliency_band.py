@@ -72,14 +72,17 @@ class SaliencyBand(QWidget):
         self.clear()
 
     def clear(self, reason: str = "") -> None:
+        """No band (the plot hidden), with ``reason`` in its place."""
         self.key = None
         for curve in self.curves:
             curve.setData([], [])
+        self.plot_widget.setVisible(False)
         self.status.setText(reason)
 
     def show_spectrum(self, spectrum: Spectrum | None) -> None:
         if spectrum is None or self.model is None or self.model.domain != OPTICAL or spectrum.meta.domain != OPTICAL:
-            self.clear("" if spectrum is None else "Which wavelengths drove the answer: needs an optical model and spectrum")
+            why = "no model loaded" if self.model is None else "needs an optical model and spectrum"
+            self.clear("" if spectrum is None else f"Which wavelengths drove the answer: {why}")
             return
         self.key = (spectrum.meta.source, spectrum.meta.hdu, self.model.content_hash)
         if self.key in self.cache:
@@ -104,6 +107,7 @@ class SaliencyBand(QWidget):
             self.clear(f"Saliency failed: {error}")
 
     def draw(self, result) -> None:
+        self.plot_widget.setVisible(True)
         for row, (curve, (label, _, _)) in enumerate(zip(self.curves, ROWS)):
             if label in result.attribution:
                 curve.setData(result.wavelength, row + ROW_HEIGHT * band_values(result.share(label)))

@@ -34,10 +34,12 @@ GRID_PEN = pg.mkPen((30, 100, 200), width=1.5)
 BAND_BRUSH = pg.mkBrush(120, 120, 120, 90)
 MASK_BRUSH = pg.mkBrush(220, 60, 60, 45)
 OUTSIDE_BRUSH = pg.mkBrush(120, 120, 120, 50)
+MODEL_COLOUR = (230, 120, 0)
+MODEL_PEN = pg.mkPen(*MODEL_COLOUR, width=1.2)
 LEGEND = (
     "<span style='color:#3c3c3c'>━ native</span> &nbsp; <span style='color:#1e64c8'>━ network grid</span> &nbsp; "
     "<span style='background:#c8c8c8'>&nbsp;1σ&nbsp;</span> &nbsp; <span style='background:#f4c8c8'>&nbsp;masked&nbsp;</span> &nbsp; "
-    "<span style='background:#dcdcdc'>&nbsp;outside native coverage&nbsp;</span>"
+    "<span style='background:#dcdcdc'>&nbsp;outside native coverage&nbsp;</span> &nbsp; <span style='color:#e67800'>━ survey model</span>"
 )
 FEATURE_COLOURS = {"hydrogen": (200, 40, 40), "metal": (30, 130, 60), "molecule": (140, 80, 170)}
 
@@ -87,6 +89,11 @@ class SpectrumPlot(QWidget):
         self.saliency = SaliencyBand()
         self.saliency.plot_widget.setXLink(self.plot_widget)
         self.show_saliency = QCheckBox("Why", checked=True, toolTip="Show which wavelengths drove Teff, log g and [Fe/H] (computed in the background)")
+        self.show_model = QCheckBox("Survey model", checked=True, toolTip="Overlay the survey pipeline's best-fit model, where the file holds one, with its residuals")
+        self.residual_widget = pg.PlotWidget(background="w")
+        self.residual_widget.setFixedHeight(80)
+        self.residual_widget.setXLink(self.plot_widget)
+        self.residual_widget.setVisible(False)
         self.next_feature = self._key_action("Zoom on the next line", "]", lambda: self.zoom_feature(+1))
         self.previous_feature = self._key_action("Zoom on the previous line", "[", lambda: self.zoom_feature(-1))
         self._make_items()
@@ -113,6 +120,18 @@ class SpectrumPlot(QWidget):
             item.setZValue(-5)
         p.addItem(self.native)
         p.addItem(self.grid_curve)
+        self.model_curve = pg.PlotDataItem(pen=MODEL_PEN, connect="finite")
+        p.addItem(self.model_curve)
+        residual = self.residual_widget.getPlotItem()
+        residual.setMenuEnabled(False)
+        residual.hideButtons()
+        residual.getAxis("left").setWidth(64)
+        residual.setLabel("left", "resid. / σ")
+        residual.getAxis("bottom").setStyle(showValues=False)
+        residual.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen(150, 150, 150)))
+        self.residual_curve = pg.PlotDataItem(pen=pg.mkPen(*MODEL_COLOUR, width=1), connect="finite")
+        residual.addItem(self.residual_curve)
+        residual.setYRange(-5, 5, padding=0)
         self.feature_lines: list[pg.InfiniteLine] = []
         self.line_features: list[tuple[int, float]] = []  # per line: its feature, its rest wavelength
         self.feature_labels: list[ScreenLabel] = []
@@ -143,12 +162,13 @@ class SpectrumPlot(QWidget):
         for action in self.family_actions.values():
             menu.addAction(action)
         self.families.setMenu(menu)
-        for widget in (self.mode, QLabel("Smooth"), self.smoothing, self.show_features, self.families, self.rest_frame, self.show_saliency, reset):
+        for widget in (self.mode, QLabel("Smooth"), self.smoothing, self.show_features, self.families, self.rest_frame, self.show_model, self.show_saliency, reset):
             bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.residual_widget)
         layout.addWidget(self.saliency)
         footer = QHBoxLayout()
         footer.addWidget(self.readout, 1)
@@ -161,6 +181,7 @@ class SpectrumPlot(QWidget):
         self.show_features.toggled.connect(self._on_display_option_changed)
         self.rest_frame.toggled.connect(self._place_feature_labels)
         self.show_saliency.toggled.connect(self._on_saliency_toggled)
+        self.show_model.toggled.connect(self._on_display_option_changed)
         self.plot_item.getViewBox().sigRangeChanged.connect(self._place_feature_labels)
         self.plot_item.getViewBox().sigXRangeChanged.connect(self._update_band)
         self.plot_item.getViewBox().sigResized.connect(self._place_feature_labels)
@@ -220,8 +241,9 @@ class SpectrumPlot(QWidget):
     def _redraw(self) -> None:
         v = self.view
         if v is None:
-            for item in (self.native, self.grid_curve):
+            for item in (self.native, self.grid_curve, self.model_curve, self.residual_curve):
                 item.setData([], [])
+            self.residual_widget.setVisible(False)
             self._band = None
             self._update_band()
             self.mask_bars.setOpts(x0=[], x1=[], y0=[], height=[])
@@ -243,7 +265,21 @@ class SpectrumPlot(QWidget):
         else:
             self.grid_curve.setData([], [])
         self._draw_shading(flux, grid_values)
+        self._draw_model(width)
         self._place_feature_labels()
+
+    def _draw_model(self, width: int) -> None:
+        """The survey's model over the spectrum and the residuals below it, when the file holds a model."""
+        v = self.view
+        shown = v is not None and v.model is not None and self.show_model.isChecked()
+        self.residual_widget.setVisible(shown)
+        if not shown:
+            self.model_curve.setData([], [])
+            self.residual_curve.setData([], [])
+            return
+        model = log_flux(v.model) if self.log_scaled else v.model
+        self.model_curve.setData(v.wavelength, smooth(model, width))
+        self.residual_curve.setData(v.wavelength, smooth(v.residual(), width))
 
     def _update_band(self, *args) -> None:
         if self._band is None:

@@ -27,6 +27,15 @@ class SpectrumView:
     grid_flux: np.ndarray | None  # linear flux resampled onto the grid
     network_input: np.ndarray | None  # log-scaled grid flux: what the network sees
     outside: np.ndarray | None  # grid points beyond the native coverage (filled flat)
+    model: np.ndarray | None = None  # the survey pipeline's best-fit model on the native pixels, when the file holds one
+
+    def residual(self) -> np.ndarray | None:
+        """(flux - model) / error on the native pixels; NaN where masked or the error is unknown."""
+        if self.model is None:
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = (self.flux - self.model) / self.error
+        return np.where(self.mask & np.isfinite(value), value, np.nan)
 
     def outside_ranges(self) -> list[tuple[float, float]]:
         """Wavelength intervals of the grid outside the native coverage."""
@@ -39,9 +48,23 @@ class SpectrumView:
         return runs(self.wavelength, ~self.mask | ~np.isfinite(self.flux))
 
 
+def survey_model(spectrum: Spectrum) -> np.ndarray | None:
+    """The file's own model spectrum (``meta.extra["survey_model"]``: wavelength, flux) on the spectrum's pixels."""
+    stored = spectrum.meta.extra.get("survey_model")
+    if stored is None:
+        return None
+    wavelength, flux = (np.asarray(a, dtype=float) for a in stored)
+    good = np.isfinite(wavelength) & np.isfinite(flux)
+    if good.sum() < 2:
+        return None
+    order = np.argsort(wavelength[good])
+    return np.interp(spectrum.wavelength, wavelength[good][order], flux[good][order], left=np.nan, right=np.nan)
+
+
 def spectrum_view(spectrum: Spectrum) -> SpectrumView:
     flux = np.asarray(spectrum.flux, dtype=float)
-    native = dict(wavelength=np.asarray(spectrum.wavelength, float), flux=flux, error=np.asarray(spectrum.error, float), mask=np.asarray(spectrum.mask, bool))
+    native = dict(wavelength=np.asarray(spectrum.wavelength, float), flux=flux, error=np.asarray(spectrum.error, float), mask=np.asarray(spectrum.mask, bool),
+                  model=survey_model(spectrum))
     if spectrum.meta.domain != OPTICAL or not np.isfinite(flux).any():
         return SpectrumView(**native, grid=None, grid_flux=None, network_input=None, outside=None)
     batch = NativeBatch.from_spectra([spectrum])

@@ -173,8 +173,9 @@ def read_aspcapstar(hdul: fits.HDUList, path: str) -> list[Spectrum]:
     parameters = _aspcap_parameters(row, table.header)
     survey = survey_values(parameters.get("aspcap_teff"), parameters.get("aspcap_logg"), parameters.get("aspcap_m_h"),
                            rv=header_float(sources, "VHELIO"), star_class=header_value(sources, "CLASS", default=""))
-    meta = _apogee_meta(sources, path, "1", "APOGEE aspcapStar", {"continuum_normalised": True, **parameters, **survey})
     wavelength = _header_grid(hdul[1].header, len(flux))
+    best_fit = {"survey_model": (wavelength, np.asarray(hdul[3].data, dtype=np.float32))} if np.shape(hdul[3].data) == np.shape(flux) else {}
+    meta = _apogee_meta(sources, path, "1", "APOGEE aspcapStar", {"continuum_normalised": True, **parameters, **survey, **best_fit})
     bad = _unusable(flux, error, None) | ~(error > 0)
     return [spectrum_from_error(wavelength, _finite_or_zero(flux), _finite_or_zero(error), meta, bad_pixels=bad)]
 

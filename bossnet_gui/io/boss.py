@@ -50,6 +50,13 @@ def _survey_values(table: list[dict]) -> dict:
                          star_class=[header_value(table, "CLASS", default=""), header_value(table, "SUBCLASS", default="")])
 
 
+def _survey_model(coadd, wavelength: np.ndarray, hdu) -> dict:
+    """The SDSS pipeline's best-fit model (the ``model`` column), as (wavelength, flux) for the spectrum panel."""
+    if not has_columns(hdu, "model"):
+        return {}
+    return {"survey_model": (np.asarray(wavelength, dtype=np.float64), column(coadd, "model").astype(np.float32))}
+
+
 def _object_id(hdul: fits.HDUList, path: str, sdss5: bool) -> str:
     h = hdul[0].header
     if sdss5 and header_value([h], "CATALOGID") is not None:
@@ -80,7 +87,7 @@ def read(hdul: fits.HDUList, path: str) -> list[Spectrum]:
         survey="SDSS-V" if sdss5 else "SDSS-I-IV",
         file_format="SDSS spec",
         domain=OPTICAL,
-        extra=_survey_values(headers[1:]),
+        extra={**_survey_values(headers[1:]), **_survey_model(coadd, wavelength, hdul[1])},
     )
     bad = (and_mask != 0) if and_mask is not None else None
     return [spectrum_from_ivar(wavelength, flux, ivar, meta, bad_pixels=bad)]

@@ -209,3 +209,23 @@ def test_the_saliency_band_draws_where_the_answer_came_from(panel, qtbot):
     save_screenshot(panel, "spectrum_with_saliency.png")
     panel.show_saliency.setChecked(False)
     assert not panel.saliency.isVisible()
+
+
+def test_the_survey_model_is_overlaid_with_its_residuals(panel, qtbot):
+    spectrum = read_spectra(require(DATA / "sdss" / "spec-0266-51602-0031.fits"))[0]
+    wavelength, model = spectrum.meta.extra["survey_model"]
+    panel.show_spectrum(spectrum)
+    x, y = panel.model_curve.getData()
+    np.testing.assert_allclose(x, spectrum.wavelength)
+    np.testing.assert_allclose(y, np.interp(spectrum.wavelength, wavelength, model), rtol=1e-5)
+    _, residual = panel.residual_curve.getData()
+    good = spectrum.mask & (spectrum.error > 0)
+    expected = (spectrum.flux[good] - y[good]) / spectrum.error[good]
+    np.testing.assert_allclose(residual[good], expected, rtol=1e-4, atol=1e-4)
+    assert abs(np.nanmedian(residual)) < 1.0 and panel.residual_widget.isVisible()  # the pipeline's fit is a fit
+    save_screenshot(panel, "spectrum_with_survey_model.png")
+    panel.show_model.setChecked(False)
+    assert not panel.residual_widget.isVisible() and len(panel.model_curve.getData()[0] or []) == 0
+    panel.show_model.setChecked(True)
+    panel.show_spectrum(read_spectra(lamost_files(1)[0])[0])  # LAMOST files hold no model
+    assert not panel.residual_widget.isVisible()
