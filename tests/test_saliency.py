@@ -69,3 +69,26 @@ def test_gravity_sensitive_lines_carry_log_g_in_cool_stars(bundled, miles):
     cool = [s for s in miles if 4000 < s.teff < 6000][::7][:10]
     enrichment = _enrichment(bundled, cool, "logg", ("Mg b", "Na D", "Ca II H&K and triplet"), 25.0)
     assert np.median(enrichment) > 1.3 and (enrichment > 1.0).mean() >= 0.8, enrichment.round(2)
+
+
+def test_nearest_training_spectra_are_found_in_the_networks_features_and_survive_saving(bundled):
+    from dataclasses import replace
+
+    import torch
+
+    from bossnet_gui.model.explain import nearest_training
+    from bossnet_gui.model.ood import FeatureDistance
+
+    spectra = [read_spectra(p)[0] for p in sorted(require(DATA / "lamost_dr1").glob("spec-*.fits"))[:6]]
+    predictor = Predictor(bundled)
+    inputs, _, _ = predictor._prepare(spectra, draws=0, seed=0)
+    _, hidden = predictor._run_network(inputs[0])
+    names = tuple(f"training star {i}" for i in range(6))
+    labels = torch.tensor([[5000.0 + 100 * i, 4.0, -0.1 * i] for i in range(6)])
+    scorer = replace(FeatureDistance.fit(hidden, n_components=4, k=2), scale=1.0, threshold=3.0, reference_names=names, reference_labels=labels)
+    scorer = FeatureDistance.from_dict(scorer.to_dict())  # as saved in the weights
+    model = replace(bundled, ood=scorer)
+    found = nearest_training(Predictor(model), spectra[2], k=3)
+    assert [n.name for n in found][0] == "training star 2" and found[0].distance == pytest.approx(0.0, abs=1e-3)
+    assert found[0].teff == 5200.0 and len({n.name for n in found}) == 3 and found[1].distance >= found[0].distance
+    assert nearest_training(Predictor(replace(bundled, ood=replace(scorer, reference_names=()))), spectra[2]) == []

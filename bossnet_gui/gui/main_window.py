@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self.runner.runningChanged.connect(self._on_running_changed)
         self.runner.modelChanged.connect(self._on_model_changed)
         self.runner.modelChanged.connect(self.spectrum.set_model)
+        self.spectrum.saliency.explained.connect(self.results.show_explanation)
         self.runner.modelFailed.connect(self._on_model_failed)
         self.runner.scanFinished.connect(self._on_scan_finished)
         self.runner.catalogOpened.connect(self._on_catalog_opened)

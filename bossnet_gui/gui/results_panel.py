@@ -74,10 +74,13 @@ class ResultsPanel(QWidget):
             self.values[name] = QLabel("—", wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
             self.form.addRow(label, self.values[name])
         self.aspcap = QLabel("", wordWrap=True)
+        self.neighbours = QLabel("", wordWrap=True, toolTip="The training spectra this star resembles most in the network's own features "
+                                 "(distance 1 = typical for a validation star); their labels are what the network learned there")
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addLayout(self.form)
         layout.addWidget(self.aspcap)
+        layout.addWidget(self.neighbours)
         layout.addStretch(1)
         catalog.selectionChanged.connect(self._on_selection_changed)
         catalog.rowsChanged.connect(self._on_rows_changed)
@@ -85,7 +88,17 @@ class ResultsPanel(QWidget):
 
     def _on_selection_changed(self, row: int) -> None:
         self.aspcap.setText("")
+        self.neighbours.setText("")
         self.show_row(row)
+
+    def show_explanation(self, explanation) -> None:
+        """The nearest training spectra of the shown star (from ``model.explain``), or nothing."""
+        if explanation is None or not explanation.neighbours:
+            self.neighbours.setText("")
+            return
+        lines = [f"{n.name}: {with_error(n.teff, None, 'K', 0)}, log g {with_error(n.logg, None, '', 2)}, "
+                 f"[Fe/H] {with_error(n.feh, None, '', 2)} <span style='color:#777'>(distance {n.distance:.2f})</span>" for n in explanation.neighbours]
+        self.neighbours.setText("<b>Nearest training spectra</b><br>" + "<br>".join(lines))
 
     def _on_rows_changed(self, rows: np.ndarray) -> None:
         if self.catalog.current in rows:

@@ -1,9 +1,10 @@
 """SaliencyBand: under the spectrum, which wavelengths drove this star's Teff, log g and [Fe/H].
 
 One row per label: each pixel's share of the label's integrated gradient (``model.saliency``),
-smoothed over a few pixels and scaled to the row's peak. Computed in a worker thread (torch is
-imported there, never on the GUI thread) when a spectrum is shown, and cached per star and model;
-a result for a star no longer shown is kept in the cache but not drawn.
+smoothed over a few pixels and scaled to the row's peak. The star's ``model.explain.Explanation``
+(saliency and nearest training spectra) is computed in a worker thread (torch is imported there,
+never on the GUI thread) when a spectrum is shown, and cached per star and model; a result for a
+star no longer shown is kept in the cache but not drawn. ``explained`` hands it to other views.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from superqt.utils import create_worker
 
@@ -25,11 +27,10 @@ ROW_HEIGHT = 0.85
 CACHE_SIZE = 256
 
 
-def compute_saliency(model, spectrum: Spectrum):
-    from ..model.predictor import Predictor
-    from ..model.saliency import saliency
+def compute_explanation(model, spectrum: Spectrum):
+    from ..model.explain import explain
 
-    return saliency(Predictor(model), spectrum, labels=[label for label, _, _ in ROWS])
+    return explain(model, spectrum, labels=[label for label, _, _ in ROWS])
 
 
 def band_values(share: np.ndarray) -> np.ndarray:
@@ -40,6 +41,8 @@ def band_values(share: np.ndarray) -> np.ndarray:
 
 
 class SaliencyBand(QWidget):
+    explained = Signal(object)  # the shown star's Explanation, or None when there is none
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = None
@@ -78,6 +81,7 @@ class SaliencyBand(QWidget):
             curve.setData([], [])
         self.plot_widget.setVisible(False)
         self.status.setText(reason)
+        self.explained.emit(None)
 
     def show_spectrum(self, spectrum: Spectrum | None) -> None:
         if spectrum is None or self.model is None or self.model.domain != OPTICAL or spectrum.meta.domain != OPTICAL:
@@ -92,7 +96,8 @@ class SaliencyBand(QWidget):
         for curve in self.curves:
             curve.setData([], [])
         self.status.setText("Working out which wavelengths drove the answer…")
-        create_worker(compute_saliency, self.model, spectrum,
+        self.explained.emit(None)
+        create_worker(compute_explanation, self.model, spectrum,
                       _connect={"returned": partial(self._on_done, self.key), "errored": partial(self._on_failed, self.key)})
 
     def _on_done(self, key: tuple, result) -> None:
@@ -106,7 +111,8 @@ class SaliencyBand(QWidget):
         if key == self.key:
             self.clear(f"Saliency failed: {error}")
 
-    def draw(self, result) -> None:
+    def draw(self, explanation) -> None:
+        result = explanation.saliency
         self.plot_widget.setVisible(True)
         for row, (curve, (label, _, _)) in enumerate(zip(self.curves, ROWS)):
             if label in result.attribution:
@@ -114,3 +120,4 @@ class SaliencyBand(QWidget):
             else:
                 curve.setData([], [])
         self.status.setText("Which wavelengths drove the answer (integrated gradients; each row scaled to its peak)")
+        self.explained.emit(explanation)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 
 import torch
 
+NEIGHBOUR_LABELS = ("Teff", "logg", "FeH")  # what ``reference_labels`` holds per training view
+
 
 @dataclass(frozen=True)
 class OutlierProbe:
@@ -52,6 +54,8 @@ class FeatureDistance:
     scale: float  # median score of validation spectra (raw units)
     threshold: float  # flag above this (in scaled units), set on validation data
     probe: OutlierProbe | None = None
+    reference_names: tuple[str, ...] = ()  # the training spectrum behind each reference row, when recorded
+    reference_labels: torch.Tensor | None = None  # (N, 3) its NEIGHBOUR_LABELS (NaN: unknown)
 
     @classmethod
     def fit(cls, train_features: torch.Tensor, n_components: int = 16, k: int = 5) -> "FeatureDistance":
@@ -65,6 +69,13 @@ class FeatureDistance:
         components = v[:n_components].T / spread.clamp(min=1e-12)
         reference = centred @ components
         return cls(mean.float(), components.float(), reference.float(), k, 1.0, float("inf"))
+
+    def neighbours(self, features: torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
+        """Indices of the ``k`` nearest reference rows of each spectrum and their distances (scaled: 1 = a typical
+        validation star's mean neighbour distance)."""
+        distances = torch.cdist((features.float() - self.mean) @ self.components, self.reference)
+        nearest = distances.topk(min(k, self.reference.shape[0]), dim=1, largest=False)
+        return nearest.indices, nearest.values / self.scale
 
     def raw_score(self, features: torch.Tensor, exclude_self: bool = False) -> torch.Tensor:
         projected = (features.float() - self.mean) @ self.components
@@ -102,6 +113,7 @@ class FeatureDistance:
             "scale": self.scale,
             "threshold": self.threshold,
             **probe,
+            **({"reference_names": list(self.reference_names), "reference_labels": self.reference_labels} if self.reference_names else {}),
         }
 
     @classmethod
@@ -109,4 +121,6 @@ class FeatureDistance:
         if data.get("kind") not in ("feature-knn/1", "feature-knn/2"):
             raise ValueError(f"unknown out-of-distribution model kind {data.get('kind')!r}")
         probe = OutlierProbe.from_dict(data["probe"]) if "probe" in data else None
-        return cls(data["mean"], data["components"], data["reference"], int(data["k"]), float(data["scale"]), float(data["threshold"]), probe)
+        names = tuple(data.get("reference_names", ()))
+        return cls(data["mean"], data["components"], data["reference"], int(data["k"]), float(data["scale"]), float(data["threshold"]), probe,
+                   names, data.get("reference_labels") if names else None)

@@ -10,6 +10,8 @@ only see photon noise, not the network's own error.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 from scipy.ndimage import gaussian_filter
@@ -45,10 +47,18 @@ def fit_feature_distance(
     train_features = hidden_features(predictor, train)
     validation_features = hidden_features(predictor, validation)
     scorer = FeatureDistance.fit(train_features, n_components=n_components, k=k).calibrate(validation_features, quantile=quantile)
+    scorer = replace(scorer, reference_names=tuple(s.meta.object_id for s in train.spectra), reference_labels=neighbour_labels(train.labels))
     if unlike_inputs is None:
         return scorer
     unlike_features = predictor._run_network(unlike_inputs)[1]
     return scorer.with_probe(fit_outlier_probe(train_features, unlike_features, validation_features, quantile))
+
+
+def neighbour_labels(labels: np.ndarray) -> torch.Tensor:
+    """(N, 3) Teff, log g, [Fe/H] of training views (``ood.NEIGHBOUR_LABELS``) from LABELS-ordered rows."""
+    labels = np.asarray(labels, dtype=np.float64)
+    teff = 10 ** labels[:, LABELS.index("logTeff")]
+    return torch.tensor(np.column_stack([teff, labels[:, LABELS.index("logg")], labels[:, LABELS.index("FeH")]]), dtype=torch.float32)
 
 
 def fit_outlier_probe(

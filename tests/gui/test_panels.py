@@ -90,3 +90,15 @@ def test_the_survey_values_sit_beside_ours(qtbot):
     assert "survey -11.1 km/s" in panel.values["rv"].text() and panel.values["survey_class"].text() == "STAR WD"
     catalog.set_current(1)
     assert "survey" not in panel.values["Teff"].text() and panel.values["survey_class"].text() == "—"
+
+
+def test_the_nearest_training_spectra_are_listed_with_their_labels(qtbot):
+    from bossnet_gui.model.explain import Explanation, Neighbour
+
+    panel = ResultsPanel(CatalogModel())
+    qtbot.addWidget(panel)
+    panel.show_explanation(Explanation(None, [Neighbour("KOESTER da12000_800.dk.dat.txt", 12000.0, 8.0, float("nan"), 0.73)]))
+    text = panel.neighbours.text()
+    assert "KOESTER da12000_800" in text and "12,000 K" in text and "log g 8.00" in text and "[Fe/H] —" in text and "0.73" in text
+    panel.show_explanation(None)
+    assert panel.neighbours.text() == ""
