@@ -49,7 +49,9 @@ class SaliencyBand(QWidget):
         self.key: tuple | None = None  # the star (and model) shown or asked for
         self.cache: OrderedDict[tuple, object] = OrderedDict()
         self.plot_widget = pg.PlotWidget(background="w")
-        self.plot_widget.setFixedHeight(96)
+        self.plot_widget.setFixedHeight(64)
+        self.plot_widget.setToolTip("Which wavelengths drove the answer: each pixel's share of the integrated gradient of Teff, "
+                                    "log g and [Fe/H] (each row scaled to its peak)")
         item = self.plot_widget.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
@@ -63,12 +65,13 @@ class SaliencyBand(QWidget):
             curve = pg.PlotDataItem(pen=pg.mkPen(*colour, width=1), fillLevel=row, brush=pg.mkBrush(*colour, 90))
             item.addItem(curve)
             self.curves.append(curve)
-        self.status = QLabel("", styleSheet="color: #777")
+        self.status = QLabel("", styleSheet="color: #777", visible=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.plot_widget)
         layout.addWidget(self.status)
+        self.plot_widget.setVisible(False)  # until there is a band to show
 
     def set_model(self, model) -> None:
         self.model = model
@@ -81,6 +84,7 @@ class SaliencyBand(QWidget):
             curve.setData([], [])
         self.plot_widget.setVisible(False)
         self.status.setText(reason)
+        self.status.setVisible(bool(reason))
         self.explained.emit(None)
 
     def show_spectrum(self, spectrum: Spectrum | None) -> None:
@@ -96,6 +100,7 @@ class SaliencyBand(QWidget):
         for curve in self.curves:
             curve.setData([], [])
         self.status.setText("Working out which wavelengths drove the answer…")
+        self.status.setVisible(True)
         self.explained.emit(None)
         create_worker(compute_explanation, self.model, spectrum,
                       _connect={"returned": partial(self._on_done, self.key), "errored": partial(self._on_failed, self.key)})
@@ -119,5 +124,5 @@ class SaliencyBand(QWidget):
                 curve.setData(result.wavelength, row + ROW_HEIGHT * band_values(result.share(label)))
             else:
                 curve.setData([], [])
-        self.status.setText("Which wavelengths drove the answer (integrated gradients; each row scaled to its peak)")
+        self.status.setVisible(False)
         self.explained.emit(explanation)

@@ -91,7 +91,7 @@ class SpectrumPlot(QWidget):
         self.show_saliency = QCheckBox("Why", checked=True, toolTip="Show which wavelengths drove Teff, log g and [Fe/H] (computed in the background)")
         self.show_model = QCheckBox("Survey model", checked=True, toolTip="Overlay the survey pipeline's best-fit model, where the file holds one, with its residuals")
         self.residual_widget = pg.PlotWidget(background="w")
-        self.residual_widget.setFixedHeight(80)
+        self.residual_widget.setFixedHeight(64)
         self.residual_widget.setXLink(self.plot_widget)
         self.residual_widget.setVisible(False)
         self.next_feature = self._key_action("Zoom on the next line", "]", lambda: self.zoom_feature(+1))

@@ -26,6 +26,11 @@ def restore_window_state(window, s: AppSettings) -> None:
         window.table.set_hidden_columns(hidden)
     window.kiel.set_colour_scheme(s.get("kiel/colour_by", window.kiel.scheme.label, str))
     window.spectrum.set_options(s.get("spectrum/log_scaled", False, bool), s.get("spectrum/smoothing", 1, int), s.get("spectrum/features", True, bool))
+    for key, box in _spectrum_boxes(window).items():
+        box.setChecked(s.get(f"spectrum/{key}", box.isChecked(), bool))
+    hidden_families = s.get("spectrum/hidden_line_families", [""], list)
+    for name, action in window.spectrum.family_actions.items():
+        action.setChecked(name not in hidden_families)
     window.vet_actions.advance.setChecked(s.get("vet/advance", True, bool))
 
 
@@ -39,6 +44,13 @@ def save_window_state(window, s: AppSettings) -> None:
     s.set("spectrum/log_scaled", window.spectrum.log_scaled)
     s.set("spectrum/smoothing", window.spectrum.smoothing.value())
     s.set("spectrum/features", window.spectrum.show_features.isChecked())
+    for key, box in _spectrum_boxes(window).items():
+        s.set(f"spectrum/{key}", box.isChecked())
+    s.set("spectrum/hidden_line_families", [n for n, a in window.spectrum.family_actions.items() if not a.isChecked()] or [""])
     s.set("vet/advance", window.vet_actions.advance.isChecked())
     s.set_run_settings(window.runner.settings)
     s.sync()
+
+
+def _spectrum_boxes(window) -> dict:
+    return {"rest_frame": window.spectrum.rest_frame, "survey_model": window.spectrum.show_model, "why": window.spectrum.show_saliency}

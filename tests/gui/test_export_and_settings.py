@@ -67,6 +67,9 @@ def test_settings_persist_between_windows(make_window, qtbot):
     window = make_window(show=True)
     window.kiel.set_colour_scheme("S/N")
     window.spectrum.set_options(log_scaled=True, smoothing=5, features=False)
+    window.spectrum.rest_frame.setChecked(True)
+    window.spectrum.show_saliency.setChecked(False)
+    window.spectrum.family_actions["TiO bands"].setChecked(False)
     window.table.set_hidden_columns(["snr", "note"])
     window.apply_settings(RunSettings(draws=7, batch_size=12, device="cpu", seed=3), "")
     window.resize(window.minimumSizeHint().width(), 640)
@@ -76,6 +79,8 @@ def test_settings_persist_between_windows(make_window, qtbot):
     again = make_window()
     assert again.kiel.scheme.label == "S/N" and again.kiel.colour_by.currentText() == "S/N"
     assert again.spectrum.log_scaled and again.spectrum.smoothing.value() == 5 and not again.spectrum.show_features.isChecked()
+    assert again.spectrum.rest_frame.isChecked() and not again.spectrum.show_saliency.isChecked() and again.spectrum.show_model.isChecked()
+    assert [n for n, a in again.spectrum.family_actions.items() if not a.isChecked()] == ["TiO bands"]
     assert set(again.table.hidden_columns()) >= {"snr", "note"} and "Teff" not in again.table.hidden_columns()
     assert again.height() == 640 and again.main_splitter.sizes() == sizes
     assert again.settings.run_settings() == RunSettings(draws=7, batch_size=12, device="cpu", seed=3)
