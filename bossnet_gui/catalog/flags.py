@@ -33,10 +33,12 @@ class LabelDensity:
         return cls(*arrays, float(data["threshold"]))
 
     def at(self, logteff: np.ndarray, logg: np.ndarray) -> np.ndarray:
-        """Density at each point; 0 outside the grid, NaN where a value is missing."""
-        i = np.searchsorted(self.logteff_edges, logteff, side="right") - 1
-        j = np.searchsorted(self.logg_edges, logg, side="right") - 1
-        inside = (i >= 0) & (i < self.density.shape[0]) & (j >= 0) & (j < self.density.shape[1])
+        """Density at each point; 0 outside the grid (its last edges belong to the last cells), NaN where a value is missing."""
+        logteff, logg = np.asarray(logteff, dtype=float), np.asarray(logg, dtype=float)
+        i = np.minimum(np.searchsorted(self.logteff_edges, logteff, side="right") - 1, self.density.shape[0] - 1)
+        j = np.minimum(np.searchsorted(self.logg_edges, logg, side="right") - 1, self.density.shape[1] - 1)
+        with np.errstate(invalid="ignore"):
+            inside = (logteff >= self.logteff_edges[0]) & (logteff <= self.logteff_edges[-1]) & (logg >= self.logg_edges[0]) & (logg <= self.logg_edges[-1])
         values = np.where(inside, self.density[np.clip(i, 0, self.density.shape[0] - 1), np.clip(j, 0, self.density.shape[1] - 1)], 0.0)
         return np.where(np.isfinite(logteff) & np.isfinite(logg), values, np.nan)
 

@@ -25,6 +25,10 @@ from .views import Batch
 ONE_SIGMA = 0.6827
 LABEL_DENSITY_QUANTILE = 0.005  # share of validation views the coverage flag may call sparse (its rule says 99.5%)
 LABEL_DENSITY_SMOOTHING = (1.5, 2.0)  # cells: 0.0375 dex in log Teff, 0.25 dex in log g
+# the density's cells: 0.025 dex × 0.125 dex, reaching past every training label by several smoothing widths, so a
+# prediction just beyond the edge of the labels (a white dwarf at log g 9.6) sits on the density's smooth fall-off, not on 0
+LABEL_DENSITY_LOGTEFF = np.linspace(3.2, 5.2, 81)
+LABEL_DENSITY_LOGG = np.linspace(-1.5, 11.0, 101)
 
 
 def hidden_features(predictor: Predictor, batch: Batch) -> torch.Tensor:
@@ -109,8 +113,8 @@ def model_error_terms(point: np.ndarray, std: np.ndarray, labels: np.ndarray) ->
     return {name: model_error_term(point[:, i] - labels[:, i], std[:, i]) for i, name in enumerate(LABELS)}
 
 
-def label_density(train_labels: np.ndarray, validation_point: np.ndarray, logteff_edges: np.ndarray, logg_edges: np.ndarray,
-                  quantile: float, smoothing_cells: tuple[float, float] = LABEL_DENSITY_SMOOTHING) -> dict:
+def label_density(train_labels: np.ndarray, validation_point: np.ndarray, quantile: float, logteff_edges: np.ndarray = LABEL_DENSITY_LOGTEFF,
+                  logg_edges: np.ndarray = LABEL_DENSITY_LOGG, smoothing_cells: tuple[float, float] = LABEL_DENSITY_SMOOTHING) -> dict:
     """``LabelDensity`` of the training labels (share of training spectra per cell, Gaussian-smoothed by
     ``smoothing_cells``) with its threshold at the ``quantile`` of the density at validation predictions;
     a plain dict for the weights' metadata."""

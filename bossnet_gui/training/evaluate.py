@@ -20,6 +20,7 @@ from astropy.stats import mad_std
 from ..io import read_spectra
 from ..model.predictor import Predictor
 from ..spectrum import Spectrum
+from ..catalog.flags import LabelDensity
 from . import white_dwarfs
 from .calibrate import coverage_fraction
 from .library import LABELS, STAR
@@ -251,8 +252,20 @@ def measure(
             "flag_rates": ood_flag_rates(predictor, views, held_out, seed) if predictor.model.ood is not None else [],
         },
         "white_dwarfs": white_dwarf_summary,
+        "label_density": sparse_shares(predictor.model.metadata.get("label_density"), simulated, genuine),
     }
     return {"numbers": results, "simulated": simulated, "genuine": genuine, "outliers": outliers, "white_dwarfs": white_dwarf_frame}
+
+
+def sparse_shares(density: dict | None, simulated: Predicted, genuine: Predicted) -> dict:
+    """How often the label-density part of ``outside_training_coverage`` fires on ordinary held-out stars."""
+    found = LabelDensity.from_metadata(density)
+    if found is None:
+        return {}
+    t, g = LABELS.index("logTeff"), LABELS.index("logg")
+    share = {name: float(np.mean(found.sparse(p.point[:, t], p.point[:, g]))) if len(p.point) else math.nan
+             for name, p in (("test_flagged_fraction", simulated), ("lamost_flagged_fraction", genuine))}
+    return {"threshold": found.threshold, **share}
 
 
 def meets_minimum(numbers: dict) -> dict[str, bool]:

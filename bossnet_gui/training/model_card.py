@@ -109,6 +109,8 @@ def render(model: LoadedModel, path: Path) -> str:
         "Predictions outside these log Teff and log g ranges get the `outside_training_coverage` flag, and so do predictions where the "
         "training labels are sparser than for 99.5% of validation views"
         + (f" (smoothed density below {meta['label_density']['threshold']:.2e} per cell)" if "label_density" in meta else "")
+        + (f"; this fires for {100 * held_out['label_density']['test_flagged_fraction']:.1f}% of simulated test views and "
+           f"{100 * held_out['label_density']['lamost_flagged_fraction']:.0f}% of LAMOST test spectra" if held_out.get("label_density") else "")
         + ": the gap between the main sequence and the white dwarfs, hot subdwarfs' gravities, hot giants. "
         "The 2-D distribution is `resources/training_coverage.npz`, the Kiel-diagram backdrop in the app.",
         "",

@@ -260,7 +260,7 @@ def _validation_predictions(model: LoadedModel, validation: Batch) -> evaluate.P
 
 def _label_density(data: Prepared, validated: evaluate.Predicted) -> dict:
     labels = np.array([data.stars[i].labels for i in data.train])
-    return calibrate.label_density(labels, validated.point, COVERAGE_LOGTEFF, COVERAGE_LOGG, calibrate.LABEL_DENSITY_QUANTILE)
+    return calibrate.label_density(labels, validated.point, calibrate.LABEL_DENSITY_QUANTILE)
 
 
 def _metadata(config, data: Prepared, history: History, train_seconds, total_seconds, model_error, numbers, network) -> dict:

@@ -91,6 +91,20 @@ def confusion_table(confusion: dict) -> list[str]:
     return out
 
 
+def label_density_lines(shares: dict) -> list[str]:
+    if not shares:
+        return []
+    return [
+        "## Where the training labels are sparse",
+        "",
+        f"`outside_training_coverage` also fires where the smoothed density of training labels in (log Teff, log g) is below "
+        f"{shares['threshold']:.2e} per cell (the 0.5% quantile of validation predictions): the gap between the main sequence and the "
+        f"white dwarfs, hot subdwarfs' gravities. On ordinary held-out stars it fires for {100 * shares['test_flagged_fraction']:.1f}% of "
+        f"simulated test views and {100 * shares['lamost_flagged_fraction']:.0f}% of LAMOST test spectra.",
+        "",
+    ]
+
+
 def white_dwarf_section(summary: dict) -> list[str]:
     if not summary:
         return []
@@ -272,6 +286,7 @@ def write_report(folder: Path, model: LoadedModel, measured: dict, size_bytes: i
         *ood_table(ood["held_out"]),
         "",
         *flag_rate_table(ood.get("flag_rates", [])),
+        *label_density_lines(numbers.get("label_density") or {}),
         *white_dwarf_section(numbers.get("white_dwarfs") or {}),
         "## Plots",
         "",

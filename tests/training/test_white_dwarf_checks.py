@@ -3,10 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from bossnet_gui.catalog.flags import BY_NAME, Thresholds, compute_flags
+from bossnet_gui.catalog.flags import BY_NAME, LabelDensity, Thresholds, compute_flags
 from bossnet_gui.training.calibrate import label_density
 from bossnet_gui.training.library import LABELS
-from bossnet_gui.training.pipeline import COVERAGE_LOGG, COVERAGE_LOGTEFF
 from bossnet_gui.training.white_dwarfs import FLAGGED, MEASURED, SILENT, confusion, outcomes
 
 COVERAGE_BIT = 1 << BY_NAME["outside_training_coverage"].bit
@@ -33,8 +32,11 @@ def test_a_prediction_between_the_training_sequences_is_outside_the_coverage():
     rng = np.random.default_rng(0)
     train = _two_sequences(rng)
     validation = train[rng.choice(len(train), 300)] + rng.normal(0, 0.02, (300, len(LABELS)))
-    density = label_density(train, validation, COVERAGE_LOGTEFF, COVERAGE_LOGG, quantile=0.005)
+    density = label_density(train, validation, quantile=0.005)
     assert density["threshold"] > 0
+    edge = LabelDensity.from_metadata(density)
+    assert edge.at(np.array([edge.logteff_edges[-1]]), np.array([edge.logg_edges[-1]]))[0] >= 0  # the last edge is inside
+    assert np.isnan(edge.at(np.array([np.nan]), np.array([4.0])))[0]
     thresholds = Thresholds.for_model({"label_coverage": {"logTeff": [3.5, 4.7], "logg": [0.0, 9.5]}, "label_density": density})
     frame = _frame([3.8, 4.2, 3.8, 4.2, 3.8], [4.3, 8.0, 6.0, 6.0, 1.0])  # MS, WD, gap, hot gap, a giant: none trained
     flagged = (compute_flags(frame, thresholds)["result_flags"].to_numpy() & COVERAGE_BIT) != 0
