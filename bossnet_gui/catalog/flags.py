@@ -57,6 +57,8 @@ class Thresholds:
     max_bad_flux: float = 0.2  # share of native pixels (in the grid range) missing, masked or <= 0
     gap_max_teff: float = 10_000.0  # K; the MS-WD gap zone of the paper, cool side only
     gap_logg: tuple[float, float] = (5.5, 7.5)
+    balmer_teff: tuple[float, float] = (7_000.0, 30_000.0)  # K: every normal star here has strong Balmer absorption
+    min_balmer_ew: float = 3.0  # Å, Hβ + Hγ + Hδ together (an A or B star: 10-40 Å)
     # from the model: training-label ranges and the calibrated distance threshold (None: not known)
     logteff_range: tuple[float, float] | None = None
     logg_range: tuple[float, float] | None = None
@@ -152,6 +154,13 @@ FLAGS: tuple[Flag, ...] = (
         "truncated_file",
         "the file ends before its headers say it should; the spectrum lay whole before the cut and was read from there",
         lambda f, t: _gt(_col(f, "truncated_file"), 0),
+    ),
+    Flag(
+        13,
+        "lines_missing",
+        "predicted 7,000-30,000 K, where every normal star shows strong Balmer absorption, but H-beta + H-gamma + H-delta "
+        "hold less than 3 A of equivalent width at the predicted RV: featureless (DC white dwarf?), emission-filled or not a star",
+        lambda f, t: _between(_col(f, "Teff"), *t.balmer_teff) & _outside(_col(f, "balmer_ew"), t.min_balmer_ew, np.inf),
     ),
 )
 

@@ -28,7 +28,10 @@ KEY = ["source", "hdu"]
 IDENTITY = ["status", "id", "ra", "dec", "snr", "instrument", "survey", "file_format"]
 PARAMETERS = ["logTeff", "logg", "FeH", "rv", "Teff"]
 SURVEY = list(SURVEY_KEYS)  # the survey pipeline's values, from the file (io.common.survey_values)
-DIAGNOSTICS = ["extrapolated_fraction", "bad_flux_fraction", "ood_score"]
+DIAGNOSTICS = ["extrapolated_fraction", "bad_flux_fraction", "ood_score", "balmer_ew"]
+BALMER_VACUUM = (4862.68, 4341.68, 4102.89)  # Å: Hβ, Hγ, Hδ
+BALMER_CORE, BALMER_SIDE = 25.0, (70.0, 120.0)  # Å from the line: the summed core, the continuum bands either side
+C_KMS = 299_792.458
 FLAG_COLUMNS = ["result_flags", "flag_warn", "flag_bad", "flag_vet", "flag_names"]
 PROVENANCE = ["model", "model_hash"]
 VETTING = ["user_flag", "note"]
@@ -51,6 +54,7 @@ UNITS = {
     "FeH": "dex",
     "rv": "km/s",
     "Teff": "K",
+    "balmer_ew": "Angstrom",
     "survey_teff": "K",
     "survey_logg": "dex",
     "survey_feh": "dex",
@@ -74,6 +78,7 @@ DESCRIPTIONS = {
     "extrapolated_fraction": "share of the 3800-8900 A grid outside the spectrum's coverage",
     "bad_flux_fraction": "share of pixels in 3800-8900 A missing, masked or not positive",
     "ood_score": "distance from the model's training set (1 = typical validation star)",
+    "balmer_ew": "equivalent width of H-beta + H-gamma + H-delta absorption at the predicted RV (A; NaN where not covered)",
     "result_flags": "quality bits (bits 0-4 as SDSS-V Astra; see header FLAGnn)",
     "user_flag": "the person's vetting verdict",
     "note": "the person's note",
@@ -119,6 +124,31 @@ def bad_flux_fraction(spectrum: Spectrum) -> float:
     return float(bad.mean())
 
 
+def balmer_equivalent_width(spectrum: Spectrum, rv: float = math.nan) -> float:
+    """Hβ + Hγ + Hδ absorption equivalent width (Å; emission counts negative) at radial velocity ``rv`` (km/s; NaN:
+    at rest): each line's flux deficit within ``BALMER_CORE`` Å below a straight continuum through the median flux of
+    the bands ``BALMER_SIDE`` Å either side. NaN unless every line has most of its core and both bands usable.
+    Every normal star between ~7,000 and ~30,000 K shows several Å in each line; a featureless spectrum shows none."""
+    shift = 1.0 + (rv if math.isfinite(rv) else 0.0) / C_KMS
+    wavelength, flux = np.asarray(spectrum.wavelength, dtype=float), np.asarray(spectrum.flux, dtype=float)
+    with np.errstate(invalid="ignore"):
+        usable = spectrum.mask & np.isfinite(flux) & (flux > 0)
+    total = 0.0
+    for rest in BALMER_VACUUM:
+        centre = rest * shift
+        offset = wavelength - centre
+        sides = [usable & (np.abs(offset) > BALMER_SIDE[0]) & (np.abs(offset) < BALMER_SIDE[1]) & (np.sign(offset) == sign) for sign in (-1, 1)]
+        core = usable & (np.abs(offset) <= BALMER_CORE)
+        expected = np.count_nonzero(np.abs(offset) <= BALMER_CORE)
+        if min(np.count_nonzero(side) for side in sides) < 5 or expected == 0 or np.count_nonzero(core) < 0.7 * expected:
+            return math.nan
+        (x0, y0), (x1, y1) = ((np.median(offset[side]), np.median(flux[side])) for side in sides)
+        continuum = y0 + (y1 - y0) * (offset[core] - x0) / (x1 - x0)
+        step = np.gradient(wavelength)[core]
+        total += float(np.sum((1.0 - flux[core] / continuum) * step) * expected / np.count_nonzero(core))
+    return total
+
+
 def _identity(spectrum: Spectrum | None) -> dict:
     if spectrum is None:
         return {"id": "", "ra": math.nan, "dec": math.nan, "snr": math.nan, "instrument": "", "survey": "", "file_format": "", "bad_flux_fraction": math.nan,
@@ -154,6 +184,8 @@ def frame_from_batch(batch: BatchResult, model: LoadedModel | None, thresholds: 
             frame[f"{name}_err"] = batch.std[:, j] if known else math.nan
     frame["extrapolated_fraction"] = batch.extrapolated_fraction
     frame["ood_score"] = batch.ood_score
+    rv = frame["rv"].to_numpy(dtype=float)
+    frame["balmer_ew"] = [balmer_equivalent_width(s, v) if s is not None else math.nan for s, v in zip(batch.spectra, rv)]
     if thresholds is None:
         thresholds = Thresholds.for_model(dict(model.metadata), model.ood.threshold if model.ood else None) if model else Thresholds()
     frame = pd.concat([frame, compute_flags(frame, thresholds)], axis=1)

@@ -10,7 +10,9 @@ Some do not: a hot white dwarf or subdwarf can sit among the hot stars it resemb
 may also carry an ``OutlierProbe``, a linear read-out of the same layer trained to tell training
 stars from simulated spectra of those kinds; its logit is put on the distance's scale (validation
 median -> 1, its own validation quantile -> the distance threshold) and the score is the larger
-of the two. Each part flags ~1% of validation spectra, so together at most ~2%.
+of the two. Each part flags ~1% of validation spectra, so together at most ~2%. A second probe of the
+same kind may read out blended pairs of unlike stars (a white dwarf and an M dwarf in one fibre);
+with it, at most ~3%.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class FeatureDistance:
     scale: float  # median score of validation spectra (raw units)
     threshold: float  # flag above this (in scaled units), set on validation data
     probe: OutlierProbe | None = None
+    blend_probe: OutlierProbe | None = None  # a second read-out, for blended pairs of unlike stars (unresolved binaries)
     reference_names: tuple[str, ...] = ()  # the training spectrum behind each reference row, when recorded
     reference_labels: torch.Tensor | None = None  # (N, 3) its NEIGHBOUR_LABELS (NaN: unknown)
 
@@ -97,13 +100,16 @@ class FeatureDistance:
         return replace(self, probe=probe)
 
     def score(self, features: torch.Tensor) -> torch.Tensor:
-        distance = self.raw_score(features) / self.scale
-        if self.probe is None:
-            return distance
-        return torch.maximum(distance, self.probe.on_scale(features, self.threshold))
+        score = self.raw_score(features) / self.scale
+        for probe in (self.probe, self.blend_probe):
+            if probe is not None:
+                score = torch.maximum(score, probe.on_scale(features, self.threshold))
+        return score
 
     def to_dict(self) -> dict:
         probe = {"probe": self.probe.to_dict()} if self.probe is not None else {}
+        if self.blend_probe is not None:
+            probe["blend_probe"] = self.blend_probe.to_dict()
         return {
             "kind": "feature-knn/2" if self.probe is not None else "feature-knn/1",
             "mean": self.mean,
@@ -120,7 +126,7 @@ class FeatureDistance:
     def from_dict(cls, data: dict) -> "FeatureDistance":
         if data.get("kind") not in ("feature-knn/1", "feature-knn/2"):
             raise ValueError(f"unknown out-of-distribution model kind {data.get('kind')!r}")
-        probe = OutlierProbe.from_dict(data["probe"]) if "probe" in data else None
+        probe, blend_probe = (OutlierProbe.from_dict(data[key]) if key in data else None for key in ("probe", "blend_probe"))
         names = tuple(data.get("reference_names", ()))
         return cls(data["mean"], data["components"], data["reference"], int(data["k"]), float(data["scale"]), float(data["threshold"]), probe,
-                   names, data.get("reference_labels") if names else None)
+                   blend_probe, names, data.get("reference_labels") if names else None)

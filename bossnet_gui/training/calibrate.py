@@ -45,17 +45,21 @@ def fit_feature_distance(
     k: int,
     quantile: float,
     unlike_inputs: torch.Tensor | None = None,
+    blend_inputs: torch.Tensor | None = None,
 ) -> FeatureDistance:
     """kNN distance on the leading principal components of the hidden layer, and (given network
-    inputs of spectra unlike any training star) the outlier probe; both set on validation views."""
+    inputs of spectra unlike any training star, and of blended pairs) the outlier probes; all set on validation views."""
     train_features = hidden_features(predictor, train)
     validation_features = hidden_features(predictor, validation)
     scorer = FeatureDistance.fit(train_features, n_components=n_components, k=k).calibrate(validation_features, quantile=quantile)
     scorer = replace(scorer, reference_names=tuple(s.meta.object_id for s in train.spectra), reference_labels=neighbour_labels(train.labels))
-    if unlike_inputs is None:
-        return scorer
-    unlike_features = predictor._run_network(unlike_inputs)[1]
-    return scorer.with_probe(fit_outlier_probe(train_features, unlike_features, validation_features, quantile))
+    if unlike_inputs is not None:
+        unlike_features = predictor._run_network(unlike_inputs)[1]
+        scorer = scorer.with_probe(fit_outlier_probe(train_features, unlike_features, validation_features, quantile))
+    if blend_inputs is not None:
+        blend_features = predictor._run_network(blend_inputs)[1]
+        scorer = replace(scorer, blend_probe=fit_outlier_probe(train_features, blend_features, validation_features, quantile))
+    return scorer
 
 
 def neighbour_labels(labels: np.ndarray) -> torch.Tensor:

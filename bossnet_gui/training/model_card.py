@@ -178,7 +178,8 @@ def render(model: LoadedModel, path: Path) -> str:
 PROBE_SENTENCE = (
     "or, when larger, the logit of the outlier probe (logistic regression on the same layer: training views against "
     "simulated hot-subdwarf-like, very-broad-lined, line-stripped and Planck spectra, and white-dwarf-like ones when no white-dwarf "
-    "models were trained on) on the same scale; "
+    "models were trained on) or of a second probe against blends of an ordinary star above 6,500 K and one below 4,500 K in one "
+    "fibre (unresolved pairs of unlike stars), each on the same scale; "
 )
 
 

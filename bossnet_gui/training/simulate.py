@@ -158,6 +158,18 @@ def blackbody(teff: float, like: Template) -> Template:
     return replace(like, flux=(flux / np.median(flux)).astype(np.float32))
 
 
+def blend(first: Template, second: Template, ratio: float, window: tuple[float, float] = (6000.0, 6200.0)) -> Template:
+    """Two stars in one fibre (an unresolved pair of unlike stars, such as a white dwarf and an M dwarf): ``second``
+    scaled so that its flux in ``window`` (Å) is ``ratio`` times ``first``'s, added on ``first``'s grid. Missing
+    flux in either stays missing."""
+    wavelength = first.wavelength
+    other = second.at(wavelength)
+    inside = (wavelength > window[0]) & (wavelength < window[1])
+    level_first, level_second = (np.nanmedian(f[inside]) if np.isfinite(f[inside]).any() else np.nanmedian(f) for f in (first.flux, other))
+    flux = first.flux / level_first + ratio * other / level_second
+    return replace(first, flux=flux.astype(np.float32))
+
+
 BALMER_VACUUM = (6564.61, 4862.68, 4341.68, 4102.89, 3971.20, 3890.16, 3836.47, 3798.98)  # Å, Hα to H10
 
 

@@ -27,6 +27,7 @@ from .simulate import (
     Template,
     balmer_dwarf,
     blackbody,
+    blend,
     broaden_to_survey,
     lines_weakened,
     observe_spectrum,
@@ -47,6 +48,9 @@ SUBDWARF_STRENGTH = (1.0, 2.5)
 HOT = 4.2  # log10 Teff: training stars whose lines the subdwarf-like examples broaden
 WARM = 3.85  # log10 Teff (7,000 K): training stars whose lines the featureless examples weaken
 WEAKENED_STRENGTH = (0.0, 0.35)
+BLEND_HOT, BLEND_COOL = 3.81, 3.65  # log10 Teff (6,500 K, 4,500 K): the two stars of a blended pair
+BLEND_RATIO = (0.3, 3.0)  # the cool star's flux over the hot star's at 6,000-6,200 Å
+WHITE_DWARF_LIKE, SUBDWARF_LIKE, VERY_BROAD, PLANCK, FEATURELESS, BLEND = range(6)  # the unlike kinds
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,14 @@ class ViewMaker:
         labels = np.array([self.labels(i, c) for i, c in zip(indices, conditions)])
         return Batch(self.inputs(spectra), labels, conditions, spectra)
 
-    def unlike_stars(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None, sources=None) -> list[Spectrum]:
-        """One simulated spectrum per index of kinds absent from training, in equal shares: white-dwarf-like
-        (``balmer_dwarf``; left out when model white dwarfs are trained on), hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened),
-        featureless (a training star above 7,000 K with its lines all but removed, telluric bands kept: DB/DC-like),
-        lines broadened 800-4000 km/s, and featureless Planck continua.
+    def unlike_stars(self, indices, rng: np.random.Generator, augmentation: Augmentation | None = None, sources=None,
+                     kinds: tuple[int, ...] | None = None) -> list[Spectrum]:
+        """One simulated spectrum per index of kinds absent from training, in equal shares (``kinds``, default
+        ``unlike_kinds``): white-dwarf-like (``balmer_dwarf``; left out when model white dwarfs are trained on),
+        hot-subdwarf-like (a hot training star's lines broadened 150-800 km/s and deepened), featureless (a training
+        star above 7,000 K with its lines all but removed, telluric bands kept: DB/DC-like), lines broadened
+        800-4000 km/s, featureless Planck continua, and (``BLEND``) an ordinary star above 6,500 K and one below
+        4,500 K in one fibre (``blend``).
         ``indices`` are training stars; their templates seed the other kinds, the hot and warm stars behind the
         subdwarf-like and featureless kinds come from ``sources`` (default: ``indices``). Training shows them to
         the network (outlier exposure) with a batch's few indices as sources, as the bundled weights were trained;
@@ -143,31 +150,38 @@ class ViewMaker:
              and self.stars[i].labels[LABELS.index("logTeff")] > limit]
             for limit in (HOT, WARM)
         )
-        kinds = self.unlike_kinds
+        kinds = kinds or self.unlike_kinds
+        cool = [i for i in sources if self.templates[i] is not None and self.stars[i].kind == STAR
+                and self.stars[i].labels[LABELS.index("logTeff")] < BLEND_COOL]
+        blend_hot = [i for i in sources if self.templates[i] is not None and self.stars[i].kind == STAR
+                     and self.stars[i].labels[LABELS.index("logTeff")] > BLEND_HOT]
         spectra = []
         for n, index in enumerate(indices):
             template = self.templates[index] or self._any_template()
             kind = kinds[n % len(kinds)]
-            if kind == 0:
+            if kind == WHITE_DWARF_LIKE:
                 template = balmer_dwarf(
                     float(np.exp(rng.uniform(*np.log(WHITE_DWARF_TEFF)))),
                     float(rng.uniform(*WHITE_DWARF_HALF_WIDTH)), float(rng.uniform(*WHITE_DWARF_DEPTH)), template,
                 )
-            elif kind == 1:
+            elif kind == SUBDWARF_LIKE:
                 template = velocity_broadened(self._one_of(hot, rng, template), float(rng.uniform(*SUBDWARF_SIGMA_KMS)), float(rng.uniform(*SUBDWARF_STRENGTH)))
-            elif kind == 2:
+            elif kind == VERY_BROAD:
                 template = velocity_broadened(template, float(rng.uniform(*OUTLIER_SIGMA_KMS)), float(rng.uniform(*OUTLIER_STRENGTH)))
-            elif kind == 3:
+            elif kind == PLANCK:
                 template = blackbody(float(np.exp(rng.uniform(*np.log(OUTLIER_TEFF)))), template)
-            else:
+            elif kind == FEATURELESS:
                 template = lines_weakened(self._one_of(warm, rng, template), float(rng.uniform(*WEAKENED_STRENGTH)))
+            else:
+                template = blend(self._one_of(blend_hot, rng, template), self._one_of(cool, rng, template), float(np.exp(rng.uniform(*np.log(BLEND_RATIO)))))
             spectra.append(self._observe_outlier(template, rng, augmentation, f"unlike/{n}"))
         return spectra
 
     @property
     def unlike_kinds(self) -> tuple[int, ...]:
         """The kinds ``unlike_stars`` makes; no white-dwarf-like ones when real white-dwarf models are trained on."""
-        return (1, 2, 3, 4) if self.trains_white_dwarfs else (0, 1, 2, 3, 4)
+        ordinary = (SUBDWARF_LIKE, VERY_BROAD, PLANCK, FEATURELESS)
+        return ordinary if self.trains_white_dwarfs else (WHITE_DWARF_LIKE, *ordinary)
 
     def _one_of(self, indices: list[int], rng: np.random.Generator, fallback: Template) -> Template:
         """The template of a star drawn from ``indices``, or ``fallback`` when there are none."""

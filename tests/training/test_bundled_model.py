@@ -15,7 +15,7 @@ from bossnet_gui.model.network import BossNet, ModelArgs
 from bossnet_gui.model.weights import DEFAULT_MODEL, WEIGHTS_ENV
 from bossnet_gui.spectrum import OPTICAL, Spectrum, SpectrumMeta
 from bossnet_gui.training import white_dwarfs
-from bossnet_gui.training.library import WHITE_DWARF, load_koester_da, load_stelib
+from bossnet_gui.training.library import WHITE_DWARF, load_koester_da, load_miles, load_stelib
 from bossnet_gui.training.simulate import Augmentation
 from bossnet_gui.training.split import TEST, split_by_star
 from bossnet_gui.training.views import ViewMaker
@@ -57,6 +57,9 @@ def test_metadata_records_provenance_and_held_out_numbers(shipped):
     assert meta["held_out"]["test_simulated"]["accuracy"]["logTeff"]["n"] > 100
     scorer = meta.get("scorer", training)  # "scorer" only when refitted after training (recalibrate)
     assert len(scorer["git_commit"]) == 40 and shipped.ood.probe is not None
+    assert "KOESTER" in meta["data_sources"] and meta["label_coverage"]["logg"][1] == pytest.approx(9.5)
+    assert meta["label_density"]["threshold"] > 0  # the sparse-labels part of the coverage flag can fire
+    assert len(shipped.ood.reference_names) == len(shipped.ood.reference) and shipped.ood.reference_labels.shape == (len(shipped.ood.reference), 3)
 
 
 def test_the_genuine_sdss_white_dwarf_lands_on_the_white_dwarf_sequence(shipped):
@@ -130,7 +133,7 @@ def test_model_card_describes_the_shipped_file(shipped):
     card = (REPO / "weights" / "README.md").read_text()
     assert shipped.content_hash in card and file_sha256(SHIPPED) in card
     assert card == render(shipped, SHIPPED), "weights/README.md is stale: run python -m bossnet_gui.training card"
-    for needed in ("MILES", "STELIB", "LAMOST", "BSD-3", "--seed 0", "Known blind spots", "Label coverage"):
+    for needed in ("MILES", "STELIB", "LAMOST", "Koester", "BSD-3", "--seed 0", "Known blind spots", "Label coverage", "DA white dwarfs", "DB", "Magnetic"):
         assert needed in card
 
 
@@ -172,3 +175,24 @@ def test_the_network_is_measured_against_the_noise_bound_on_the_same_stars(shipp
     assert list(limit["network"]) == list(limit["by_snr"]) == [f"{snr:g}" for snr in BOUND_SNR]
     assert all(math.isfinite(v) for v in limit["network"].values())
     assert limit["network"]["3"] > limit["network"]["100"]
+
+
+def test_white_dwarf_plus_m_dwarf_pairs_a_kind_never_trained_on_are_never_silent(shipped):
+    """Unresolved WD + dM binaries: a Koester DA and a MILES M dwarf in one fibre, either one brighter at 6,100 Å,
+    observed by BOSS at S/N 30. The network never saw such pairs (its outlier probe saw blends of ordinary hot and
+    cool library stars only); every one must carry a flag."""
+    from bossnet_gui.training.simulate import BOSS, blend, broaden_to_survey, observe_template
+
+    models = load_koester_da(require(DATA / "white_dwarfs" / "koester_da.fits"))
+    m_dwarfs = [s for s in load_miles(require(DATA / "training" / "miles")) if s.has_teff and s.teff < 3900 and s.labels[0] > 4.3]
+    rng = np.random.default_rng(7)
+    spectra = []
+    for n in range(40):
+        white, cool = models[int(rng.integers(len(models)))], m_dwarfs[int(rng.integers(len(m_dwarfs)))]
+        pair = blend(broaden_to_survey(white.wavelength, white.flux, white.fwhm, BOSS), broaden_to_survey(cool.wavelength, cool.flux, cool.fwhm, BOSS),
+                     float(np.exp(rng.uniform(np.log(0.3), np.log(3.0)))))
+        meta = SpectrumMeta(source=f"/simulated/wd_dm_{n}.fits", object_id=f"{white.spectrum_id} + {cool.spectrum_id}")
+        spectra.append(observe_template(pair, Augmentation().clean(rv=float(rng.normal(0, 40)), snr=30.0), rng, meta))
+    frame = pd.concat(list(predict_frames([Predictor(shipped)], spectra, draws=10)), ignore_index=True)
+    unflagged = frame[frame["result_flags"] == 0]
+    assert unflagged.empty, unflagged[["id", "Teff", "logg", "ood_score"]].to_string()

@@ -100,3 +100,20 @@ def test_score_is_the_larger_of_distance_and_probe_on_one_scale():
     assert torch.equal(scorer.score(samples), torch.maximum(plain.score(samples), probe.on_scale(samples, scorer.threshold)))
     below = torch.tensor([[-5.0, 0, 0, 0]])  # the probe says "star": the distance decides
     assert torch.equal(scorer.score(below), plain.score(below))
+
+
+def test_a_blend_probe_adds_its_own_read_out_and_is_saved_with_the_scorer():
+    from dataclasses import replace
+
+    torch.manual_seed(1)
+    train, validation = torch.randn(50, 4), torch.randn(30, 4)
+    first = OutlierProbe(torch.tensor([1.0, 0.0, 0.0, 0.0]), 0.0, typical=0.0, limit=2.0)
+    second = OutlierProbe(torch.tensor([0.0, 10.0, 0.0, 0.0]), 0.0, typical=0.0, limit=2.0)
+    one = FeatureDistance.fit(train, n_components=4, k=3).calibrate(validation).with_probe(first)
+    both = replace(one, blend_probe=second)
+    blend_like = torch.tensor([[0.0, 30.0, 0.0, 0.0]])  # only the second read-out sees it
+    assert float(both.score(blend_like)) > float(one.score(blend_like))
+    assert float(both.score(blend_like)) == pytest.approx(float(second.on_scale(blend_like, both.threshold)))
+    again = FeatureDistance.from_dict(both.to_dict())
+    assert torch.equal(again.score(torch.cat([validation, blend_like])), both.score(torch.cat([validation, blend_like])))
+    assert FeatureDistance.from_dict(one.to_dict()).blend_probe is None

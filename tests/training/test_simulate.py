@@ -104,3 +104,17 @@ def test_coverage_loss_and_dropped_pixels_are_flagged():
         template, conditions.__class__(**{**conditions.__dict__, "drop_fraction": 0.05, "drop_segments": 2}), rng, SpectrumMeta(source="b")
     )
     assert 0.04 < (~dropped.mask).mean() < 0.4
+
+
+def test_a_blend_adds_the_second_star_at_the_given_flux_ratio():
+    from bossnet_gui.training.simulate import Template, blend
+
+    ln = np.log(np.arange(3600.0, 9000.0, 1.0))
+    hot = Template(float(ln[0]), 5e-5, np.linspace(3.0, 1.0, int((ln[-1] - ln[0]) / 5e-5)).astype(np.float32))
+    wavelength = hot.wavelength
+    cool = Template(hot.ln_start, hot.ln_step, (wavelength / 6100.0).astype(np.float32) * 7.0)
+    cool = Template(cool.ln_start, cool.ln_step, np.where(wavelength > 8000, np.nan, cool.flux).astype(np.float32))  # ends early
+    mixed = blend(hot, cool, 2.0)
+    window = (wavelength > 6000) & (wavelength < 6200)
+    assert np.nanmedian(mixed.flux[window]) == pytest.approx(3.0, rel=1e-3)  # 1 (the hot star) + 2 (the cool one)
+    assert np.isnan(mixed.flux[wavelength > 8000]).all() and np.isfinite(mixed.flux[wavelength < 7900]).all()
