@@ -15,6 +15,7 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from shiboken6 import isValid
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from superqt.utils import create_worker
 
@@ -48,6 +49,7 @@ class SaliencyBand(QWidget):
         self.model = None
         self.key: tuple | None = None  # the star (and model) shown or asked for
         self.cache: OrderedDict[tuple, object] = OrderedDict()
+        self.running: set = set()  # workers not finished yet: referenced here until they are
         self.plot_widget = pg.PlotWidget(background="w")
         self.plot_widget.setFixedHeight(64)
         self.plot_widget.setToolTip("Which wavelengths drove the answer: each pixel's share of the integrated gradient of Teff, "
@@ -102,10 +104,14 @@ class SaliencyBand(QWidget):
         self.status.setText("Working out which wavelengths drove the answer…")
         self.status.setVisible(True)
         self.explained.emit(None)
-        create_worker(compute_explanation, self.model, spectrum,
-                      _connect={"returned": partial(self._on_done, self.key), "errored": partial(self._on_failed, self.key)})
+        worker = create_worker(compute_explanation, self.model, spectrum,
+                               _connect={"returned": partial(self._on_done, self.key), "errored": partial(self._on_failed, self.key)})
+        self.running.add(worker)
+        worker.finished.connect(partial(self.running.discard, worker))
 
     def _on_done(self, key: tuple, result) -> None:
+        if not isValid(self):  # the window closed while the worker ran
+            return
         self.cache[key] = result
         while len(self.cache) > CACHE_SIZE:
             self.cache.popitem(last=False)
@@ -113,7 +119,7 @@ class SaliencyBand(QWidget):
             self.draw(result)
 
     def _on_failed(self, key: tuple, error: Exception) -> None:
-        if key == self.key:
+        if isValid(self) and key == self.key:
             self.clear(f"Saliency failed: {error}")
 
     def draw(self, explanation) -> None:

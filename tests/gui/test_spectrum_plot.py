@@ -229,3 +229,18 @@ def test_the_survey_model_is_overlaid_with_its_residuals(panel, qtbot):
     panel.show_model.setChecked(True)
     panel.show_spectrum(read_spectra(lamost_files(1)[0])[0])  # LAMOST files hold no model
     assert not panel.residual_widget.isVisible()
+
+
+def test_a_saliency_result_arriving_after_the_panel_is_gone_is_dropped(qtbot):
+    from bossnet_gui.gui.saliency_band import SaliencyBand
+    from bossnet_gui.model import resolve_model
+
+    band = SaliencyBand()
+    band.set_model(resolve_model())
+    band.show_spectrum(read_spectra(lamost_files(1)[0])[0])  # the worker starts
+    key, running = band.key, set(band.running)
+    band.deleteLater()
+    qtbot.wait(50)  # the C++ widget is gone; the worker's answer still comes
+    band._on_done(key, object())  # what the worker's "returned" signal calls: no RuntimeError
+    band._on_failed(key, RuntimeError("late"))
+    qtbot.waitUntil(lambda: all(not w.is_running for w in running), timeout=20_000)
