@@ -25,6 +25,7 @@ PARAMETERS = (  # column, label, unit, decimals
     ("FeH", "[Fe/H]", "", 2),
     ("rv", "RV", "km/s", 1),
 )
+SHOWN_NEIGHBOURS = 3
 SURVEY_OF = {"Teff": "survey_teff", "logg": "survey_logg", "FeH": "survey_feh", "rv": "survey_rv"}  # the survey's value beside ours
 ASPCAP = (("teff", "Teff", "K", 0), ("logg", "log g", "", 2), ("m_h", "[M/H]", "", 2))
 
@@ -96,9 +97,9 @@ class ResultsPanel(QWidget):
         if explanation is None or not explanation.neighbours:
             self.neighbours.setText("")
             return
-        lines = [f"{n.name}: {with_error(n.teff, None, 'K', 0)}, log g {with_error(n.logg, None, '', 2)}, "
-                 f"[Fe/H] {with_error(n.feh, None, '', 2)} <span style='color:#777'>(distance {n.distance:.2f})</span>" for n in explanation.neighbours]
-        self.neighbours.setText("<b>Nearest training spectra</b><br>" + "<br>".join(lines))
+        lines = [f"{n.name.removesuffix('.dk.dat.txt')}: {with_error(n.teff, None, 'K', 0)}, {with_error(n.logg, None, '', 2)}, "
+                 f"{with_error(n.feh, None, '', 2)} <span style='color:#777'>d {n.distance:.2f}</span>" for n in explanation.neighbours[:SHOWN_NEIGHBOURS]]
+        self.neighbours.setText("<b>Nearest training spectra</b> (Teff, log g, [Fe/H], distance)<br>" + "<br>".join(lines))
 
     def _on_rows_changed(self, rows: np.ndarray) -> None:
         if self.catalog.current in rows:

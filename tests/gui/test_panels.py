@@ -99,6 +99,6 @@ def test_the_nearest_training_spectra_are_listed_with_their_labels(qtbot):
     qtbot.addWidget(panel)
     panel.show_explanation(Explanation(None, [Neighbour("KOESTER da12000_800.dk.dat.txt", 12000.0, 8.0, float("nan"), 0.73)]))
     text = panel.neighbours.text()
-    assert "KOESTER da12000_800" in text and "12,000 K" in text and "log g 8.00" in text and "[Fe/H] —" in text and "0.73" in text
+    assert "KOESTER da12000_800:" in text and "12,000 K, 8.00, —" in text and "d 0.73" in text and ".dk.dat.txt" not in text
     panel.show_explanation(None)
     assert panel.neighbours.text() == ""

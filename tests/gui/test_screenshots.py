@@ -35,9 +35,9 @@ def test_main_window_screenshot(make_window, qtbot, tiny_model, spectra_folder):
     window.kiel.set_colour_scheme("Quality flag")
     window.kiel.flush()
     white_dwarf = int(np.flatnonzero(window.catalog.column("source") == str(spectra_folder / "sub" / "spec-0266-51602-0031.fits"))[0])
-    with qtbot.waitSignal(window.catalog.spectrumReady, timeout=10_000):
+    with qtbot.waitSignal(window.spectrum.saliency.explained, check_params_cb=lambda explanation: explanation is not None, timeout=30_000):
         window.catalog.set_current(white_dwarf)
-    qtbot.wait(50)
+    qtbot.wait(300)  # the vetting count refreshes at most every 200 ms
     save_screenshot(window, "docs_main_window.png")
     assert image_variation(window.spectrum.plot_widget) > 5 and len(window.kiel.scatter.data) >= 40
 
