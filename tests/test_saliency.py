@@ -92,3 +92,21 @@ def test_nearest_training_spectra_are_found_in_the_networks_features_and_survive
     assert [n.name for n in found][0] == "training star 2" and found[0].distance == pytest.approx(0.0, abs=1e-3)
     assert found[0].teff == 5200.0 and len({n.name for n in found}) == 3 and found[1].distance >= found[0].distance
     assert nearest_training(Predictor(replace(bundled, ood=replace(scorer, reference_names=()))), spectra[2]) == []
+
+
+def test_a_comparison_model_adds_its_values_and_the_differences(bundled):
+    from bossnet_gui.engine import predict_frames
+    from bossnet_gui.model import load_published
+
+    from .conftest import REFERENCE
+
+    other = load_published(require(REFERENCE / "official_tiny_boss"))
+    spectra = [read_spectra(p)[0] for p in sorted(require(DATA / "lamost_dr1").glob("spec-*.fits"))[:4]]
+    frame = next(predict_frames([Predictor(bundled)], spectra, draws=2, batch_size=4, compare=Predictor(other)))
+    alone = Predictor(other).predict(spectra, draws=0)
+    np.testing.assert_allclose(frame["cmp_Teff"], alone.point[:, alone.columns.index("Teff")], rtol=1e-6)
+    np.testing.assert_allclose(frame["delta_logg"], frame["logg"] - alone.point[:, alone.columns.index("logg")], atol=1e-9)
+    expected = np.max(np.column_stack([np.abs(frame["logTeff"] - np.log10(frame["cmp_Teff"])) / 0.05,
+                                       np.abs(frame["delta_logg"]) / 0.5, np.abs(frame["delta_FeH"]) / 0.5]), axis=1)
+    np.testing.assert_allclose(frame["disagreement"], expected, rtol=1e-6)
+    assert set(frame["cmp_model"]) == {other.name}

@@ -202,7 +202,8 @@ SURVEY_SCALES = {"logTeff": 0.05, "logg": 0.5}  # dex: disagreements with the su
 def suspicion(column: Callable[[str], np.ndarray], predicted: np.ndarray) -> np.ndarray:
     """How much a row asks to be looked at: the number of quality flags set, plus the distance from the training
     set (1 = a typical validation star), plus the largest disagreement with the survey's own log Teff or log g
-    in units of ``SURVEY_SCALES`` (at most 5; none where the survey gives no value). NaN for rows without a
+    in units of ``SURVEY_SCALES`` (at most 5; none where the survey gives no value), plus the disagreement with a
+    comparison model (column ``disagreement``, at most 5; none without one). NaN for rows without a
     prediction, which have nothing to vet. ``column(name)`` gives a catalog column. The vetting queue sorts by it."""
     bits = np.asarray(column("result_flags"), dtype=np.int64)
     count = sum(((bits >> flag.bit) & 1) for flag in FLAGS)
@@ -211,4 +212,5 @@ def suspicion(column: Callable[[str], np.ndarray], predicted: np.ndarray) -> np.
         survey = {"logTeff": np.log10(np.asarray(column("survey_teff"), dtype=float)), "logg": np.asarray(column("survey_logg"), dtype=float)}
         apart = [np.abs(np.asarray(column(name), dtype=float) - survey[name]) / scale for name, scale in SURVEY_SCALES.items()]
     disagreement = np.minimum(np.nan_to_num(np.fmax(*apart), nan=0.0), 5.0)
-    return np.where(predicted, count + score + disagreement, np.nan)
+    models_apart = np.minimum(np.nan_to_num(np.asarray(column("disagreement"), dtype=float), nan=0.0), 5.0)
+    return np.where(predicted, count + score + disagreement + models_apart, np.nan)

@@ -10,6 +10,7 @@ and ELODIE template parameters; APOGEE ASPCAP calibrated parameters and RV), to 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +29,9 @@ KEY = ["source", "hdu"]
 IDENTITY = ["status", "id", "ra", "dec", "snr", "instrument", "survey", "file_format"]
 PARAMETERS = ["logTeff", "logg", "FeH", "rv", "Teff"]
 SURVEY = list(SURVEY_KEYS)  # the survey pipeline's values, from the file (io.common.survey_values)
+# a second model run on the same spectra (point estimates), and how far it is from the first
+COMPARISON = ["cmp_Teff", "cmp_logg", "cmp_FeH", "delta_Teff", "delta_logg", "delta_FeH", "disagreement", "cmp_model"]
+DISAGREEMENT_SCALES = {"logTeff": 0.05, "logg": 0.5, "FeH": 0.5}  # dex: one unit of ``disagreement``
 DIAGNOSTICS = ["extrapolated_fraction", "bad_flux_fraction", "ood_score", "balmer_ew"]
 BALMER_VACUUM = (4862.68, 4341.68, 4102.89)  # Å: Hβ, Hγ, Hδ
 BALMER_CORE, BALMER_SIDE = 25.0, (70.0, 120.0)  # Å from the line: the summed core, the continuum bands either side
@@ -36,7 +40,8 @@ FLAG_COLUMNS = ["result_flags", "flag_warn", "flag_bad", "flag_vet", "flag_names
 PROVENANCE = ["model", "model_hash"]
 VETTING = ["user_flag", "note"]
 USER_FLAGS = ("", "good", "bad", "white dwarf", "binary", "unsure")
-TEXT_COLUMNS = ("source", "hdu", "status", "id", "instrument", "survey", "file_format", "survey_class", "flag_names", "model", "model_hash", "user_flag", "note")
+TEXT_COLUMNS = ("source", "hdu", "status", "id", "instrument", "survey", "file_format", "survey_class", "cmp_model", "flag_names", "model", "model_hash",
+                "user_flag", "note")
 BOOL_COLUMNS = ("flag_warn", "flag_bad", "flag_vet")
 INT_COLUMNS = ("result_flags",)  # every other column is float
 # pandas' "str" kept in Python objects. With pyarrow installed pandas stores text in Arrow, which cannot
@@ -55,6 +60,12 @@ UNITS = {
     "rv": "km/s",
     "Teff": "K",
     "balmer_ew": "Angstrom",
+    "cmp_Teff": "K",
+    "cmp_logg": "dex",
+    "cmp_FeH": "dex",
+    "delta_Teff": "K",
+    "delta_logg": "dex",
+    "delta_FeH": "dex",
     "survey_teff": "K",
     "survey_logg": "dex",
     "survey_feh": "dex",
@@ -75,6 +86,14 @@ DESCRIPTIONS = {
     "survey_feh": "the survey pipeline's [Fe/H] or [M/H] (ASPCAP; SDSS: ELODIE template)",
     "survey_rv": "the survey pipeline's radial velocity (LAMOST HELIO_RV or c*Z, SDSS c*Z, APOGEE VHELIO)",
     "survey_class": "the survey pipeline's class and subclass (LAMOST, SDSS) or ASPCAP grid class",
+    "cmp_Teff": "Teff from the comparison model (point estimate)",
+    "cmp_logg": "log g from the comparison model (point estimate)",
+    "cmp_FeH": "[Fe/H] from the comparison model (point estimate)",
+    "delta_Teff": "Teff minus the comparison model's",
+    "delta_logg": "log g minus the comparison model's",
+    "delta_FeH": "[Fe/H] minus the comparison model's",
+    "disagreement": "largest difference from the comparison model in units of 0.05 dex (log Teff) or 0.5 dex (log g, [Fe/H])",
+    "cmp_model": "name of the comparison model",
     "extrapolated_fraction": "share of the 3800-8900 A grid outside the spectrum's coverage",
     "bad_flux_fraction": "share of pixels in 3800-8900 A missing, masked or not positive",
     "ood_score": "distance from the model's training set (1 = typical validation star)",
@@ -93,7 +112,7 @@ def parameter_columns(draws: int) -> list[str]:
 
 
 def all_columns(draws: int) -> list[str]:
-    return KEY + IDENTITY + parameter_columns(draws) + SURVEY + DIAGNOSTICS + FLAG_COLUMNS + PROVENANCE + VETTING
+    return KEY + IDENTITY + parameter_columns(draws) + SURVEY + COMPARISON + DIAGNOSTICS + FLAG_COLUMNS + PROVENANCE + VETTING
 
 
 def column_dtype(name: str):
@@ -194,7 +213,26 @@ def frame_from_batch(batch: BatchResult, model: LoadedModel | None, thresholds: 
     frame["model_hash"] = model.content_hash if model else ""
     frame["user_flag"] = ""
     frame["note"] = ""
+    for name in COMPARISON:  # filled by ``with_comparison`` when a second model runs
+        frame[name] = empty_value(name)
     return frame[all_columns(1 if draws else 0)]
+
+
+def with_comparison(frame: pd.DataFrame, other: BatchResult, model_name: str) -> pd.DataFrame:
+    """``frame`` with the ``COMPARISON`` columns from a second model's results for the same inputs."""
+    point = {name: other.point[:, other.columns.index(name)] if name in other.columns else np.full(len(frame), np.nan)
+             for name in ("logTeff", "logg", "FeH", "Teff")}
+    frame = frame.copy()
+    frame["cmp_Teff"], frame["cmp_logg"], frame["cmp_FeH"] = point["Teff"], point["logg"], point["FeH"]
+    frame["delta_Teff"] = frame["Teff"] - point["Teff"]
+    frame["delta_logg"] = frame["logg"] - point["logg"]
+    frame["delta_FeH"] = frame["FeH"] - point["FeH"]
+    apart = np.column_stack([np.abs(frame[name].to_numpy(dtype=float) - point[name]) / scale for name, scale in DISAGREEMENT_SCALES.items()])
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: failed files
+        frame["disagreement"] = np.nanmax(apart, axis=1)
+    frame["cmp_model"] = model_name
+    return frame
 
 
 def unpredicted_frame(items, reason: str, draws: int = 0) -> pd.DataFrame:

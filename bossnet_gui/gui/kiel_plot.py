@@ -74,6 +74,10 @@ class KielPlot(QWidget):
         self.scatter = LutScatterPlotItem(self.scheme.brushes(), size=6, pen=None)
         self.highlight = pg.ScatterPlotItem(size=16, pen=pg.mkPen((220, 0, 0), width=2.5), brush=None)
         self.error_bars = pg.ErrorBarItem(pen=pg.mkPen((220, 0, 0), width=1.5), beam=0.0)
+        # a comparison model's position of each star, joined to the first model's by a segment
+        self.links = pg.PlotDataItem(connect="pairs", pen=pg.mkPen(110, 110, 110, 160, width=1))
+        self.compared = pg.ScatterPlotItem(size=5, pen=pg.mkPen(80, 80, 80), brush=None)
+        self.cx = self.cy = np.empty(0)  # plotted stars' comparison coordinates (NaN: none)
         self.colour_bar = pg.ColorBarItem(values=self.scheme.limits, colorMap=self.scheme.colour_map(), interactive=False, colorMapMenu=False, width=14)
         self.legend = pg.LegendItem(offset=(10, 10), brush=pg.mkBrush(255, 255, 255, 200), labelTextColor=(30, 30, 30))
         self.coverage = load_training_coverage(coverage_path)
@@ -115,9 +119,11 @@ class KielPlot(QWidget):
         self.density.setZValue(9)
         p.addItem(self.density, ignoreBounds=True)
         self.scatter.setZValue(10)
+        self.links.setZValue(8)
+        self.compared.setZValue(9)
         self.error_bars.setZValue(19)
         self.highlight.setZValue(20)
-        for item in (self.scatter, self.error_bars, self.highlight):
+        for item in (self.links, self.compared, self.scatter, self.error_bars, self.highlight):
             p.addItem(item)
         p.layout.addItem(self.colour_bar, 2, 5)
         self.legend.setParentItem(self.view_box)
@@ -190,6 +196,8 @@ class KielPlot(QWidget):
         plotted = self.catalog.predicted() & np.isfinite(x) & np.isfinite(y)
         self.rows = np.flatnonzero(plotted)
         self.x, self.y = x[self.rows], y[self.rows]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.cx, self.cy = np.log10(column("cmp_Teff")[self.rows]), column("cmp_logg")[self.rows]
         self.lut = self.scheme.lut_index(column, self.rows)
         self.redraw()
         self._show_current(self.catalog.current)
@@ -205,6 +213,7 @@ class KielPlot(QWidget):
         dense = len(in_view) > DENSITY_ABOVE
         self.shown = np.empty(0, dtype=int) if dense else in_view
         self.scatter.set_points(self.x[self.shown], self.y[self.shown], self.lut[self.shown])
+        self._draw_comparison()
         self.density.setVisible(dense)
         self.colour_bar.setVisible(not dense and not self.scheme.categorical)  # the density is not coloured by the scheme
         self.legend.setVisible(not dense and self.scheme.categorical)
@@ -213,6 +222,14 @@ class KielPlot(QWidget):
         backdrop = " · grey: training density" if self.coverage is not None else ""
         self.count.setText(f"{len(self.rows):,} stars" + (" · density: zoom in for points" if dense else backdrop))
         self.count.setToolTip(f"{len(in_view):,} stars in view, drawn as their density (blue: more stars per bin)" if dense else "")
+
+    def _draw_comparison(self) -> None:
+        """A segment from each shown star to where the comparison model puts it (nothing without one)."""
+        both = self.shown[np.isfinite(self.cx[self.shown]) & np.isfinite(self.cy[self.shown])] if len(self.cx) else self.shown[:0]
+        pairs_x = np.column_stack([self.x[both], self.cx[both]]).ravel()
+        pairs_y = np.column_stack([self.y[both], self.cy[both]]).ravel()
+        self.links.setData(pairs_x, pairs_y)
+        self.compared.setData(self.cx[both], self.cy[both])
 
     def _draw_density(self, in_view: np.ndarray, x_range, y_range) -> None:
         width, height = self.view_box.width(), self.view_box.height()

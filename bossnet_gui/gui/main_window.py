@@ -128,6 +128,10 @@ class MainWindow(QMainWindow):
         model = self.menuBar().addMenu("&Model")
         self._add(model, "Load &published model…", self._on_load_published)
         self._add(model, "Use the &bundled model", lambda: self.apply_settings(self.runner.settings, ""))
+        model.addSeparator()
+        self._add(model, "&Compare with a published model…", self._on_compare_published)
+        self._add(model, "Compare with the b&undled model", lambda: self.runner.load_comparison(None))
+        self._add(model, "&Stop comparing", lambda: self.runner.set_comparison(None))
         vet = self.menuBar().addMenu("&Vet")
         for action in [*self.vet_actions.actions(), None, *self.spectrum.actions_for_menu()]:
             vet.addSeparator() if action is None else vet.addAction(action)
@@ -147,6 +151,7 @@ class MainWindow(QMainWindow):
         self.runner.runningChanged.connect(self._on_running_changed)
         self.runner.modelChanged.connect(self._on_model_changed)
         self.runner.modelChanged.connect(self.spectrum.set_model)
+        self.runner.comparisonChanged.connect(self._on_comparison_changed)
         self.spectrum.saliency.explained.connect(self.results.show_explanation)
         self.runner.modelFailed.connect(self._on_model_failed)
         self.runner.scanFinished.connect(self._on_scan_finished)
@@ -240,6 +245,17 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open a catalog written by bossnet-gui predict", self.settings.last_folder, CATALOG_FILTER)
         if path:
             self.open_catalog(path)
+
+    def _on_compare_published(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "A published BOSS Net model folder to run beside the current model", self.settings.last_folder)
+        if folder:
+            self.runner.load_comparison(folder)
+
+    def _on_comparison_changed(self, model) -> None:
+        """Both models on every loaded file: predict them again."""
+        self.statusBar().showMessage(f"Comparing with {model.name}: predicting again" if model is not None else "Comparison stopped", 8000)
+        if len(self.catalog):
+            self.rerun()
 
     def _on_import_targets(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a target list (RA/Dec, file names or object ids)", self.settings.last_folder,

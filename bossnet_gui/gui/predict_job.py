@@ -59,6 +59,7 @@ def predict_files(
     batch_size: int = 16,
     store: SessionStore | None = None,
     pause: float = 0.0,
+    comparison: LoadedModel | None = None,
 ) -> Iterator[PredictionBatch]:
     """Read and predict ``files``, one ``PredictionBatch`` per batch; stop iterating to cancel.
 
@@ -67,10 +68,13 @@ def predict_files(
     without a model, rows carry what the files say (id, S/N) and why nothing was predicted.
     After each batch the worker sleeps ``pause`` seconds: reading is Python work that holds the
     interpreter lock, and without a pause the GUI thread waits behind it to show the batch.
+    With a ``comparison`` model every row also gets its values; such runs neither use nor fill the store's results.
     """
     files = [str(f) for f in files]
     predictor = make_predictor(model, device) if model is not None else None
-    if store is not None and model is not None:
+    compare = make_predictor(comparison, device) if comparison is not None and predictor is not None else None
+    store_results = store if compare is None else None  # cached rows hold no comparison
+    if store_results is not None and model is not None:
         cached = store.cached_results(files, model.content_hash, draws, seed)
         if len(cached):
             yield PredictionBatch(with_saved_vetting(cached, store), from_cache=True)
@@ -81,9 +85,9 @@ def predict_files(
         chunk = list(islice(items, size))
         if not chunk:
             return
-        frame = predict_chunk(chunk, predictor, draws, seed)
-        if store is not None and predictor is not None:
-            store.save_results(frame, draws, seed)
+        frame = predict_chunk(chunk, predictor, draws, seed, compare)
+        if store_results is not None and predictor is not None:
+            store_results.save_results(frame, draws, seed)
         yield PredictionBatch(with_saved_vetting(frame, store), [None if isinstance(item, SpectrumReadError) else item for item in chunk])
         time.sleep(pause)
 
@@ -100,10 +104,11 @@ def with_saved_vetting(frame: pd.DataFrame, store: SessionStore | None) -> pd.Da
     return frame.assign(user_flag=[flag for flag, _ in vetting], note=[note for _, note in vetting])
 
 
-def predict_chunk(chunk: list[Spectrum | SpectrumReadError], predictor: Predictor | None, draws: int, seed: int) -> pd.DataFrame:
+def predict_chunk(chunk: list[Spectrum | SpectrumReadError], predictor: Predictor | None, draws: int, seed: int,
+                  compare: Predictor | None = None) -> pd.DataFrame:
     if predictor is None:
         return unpredicted_frame(chunk, NO_MODEL)
-    return next(predict_frames([predictor], chunk, draws=draws, seed=seed, batch_size=len(chunk)))
+    return next(predict_frames([predictor], chunk, draws=draws, seed=seed, batch_size=len(chunk), compare=compare))
 
 
 def make_predictor(model: LoadedModel, device: str) -> Predictor:

@@ -59,6 +59,7 @@ class PredictionRunner(QObject):
     runningChanged = Signal(bool)  # finding or predicting opened files, or not
     modelChanged = Signal(object)  # LoadedModel or None
     modelFailed = Signal(str)  # why no model could be loaded (the app stays usable for viewing)
+    comparisonChanged = Signal(object)  # the second model run beside the first (LoadedModel), or None
     scanFinished = Signal(int)  # how many new files one ``open`` found
     catalogOpened = Signal(str, int)  # path, rows: a catalog file's rows are shown
     catalogFailed = Signal(str, str)  # path, why it could not be opened
@@ -68,6 +69,7 @@ class PredictionRunner(QObject):
         self.catalog = catalog
         self.settings = settings or RunSettings()
         self.model: LoadedModel | None = None
+        self.comparison: LoadedModel | None = None
         self.model_error = ""
         self.throughput = Throughput()
         self._tokens = count(1)
@@ -95,6 +97,17 @@ class PredictionRunner(QObject):
         """Load the bundled model (spec None) or a published model directory, off the GUI thread; the latest request wins."""
         token = self._model_request = next(self._tokens)
         create_worker(load_model, spec, _connect={"returned": partial(self._on_model_loaded, token), "errored": partial(self._on_model_failed, token)})
+
+    def load_comparison(self, spec: str | None) -> None:
+        """Load a second model (a published directory, or None for the bundled one) to run beside the first."""
+        self._comparison_job = create_worker(
+            load_model, spec, _connect={"returned": self.set_comparison, "errored": lambda error: self.modelFailed.emit(f"Comparison model not loaded: {error}")}
+        )
+
+    def set_comparison(self, model: LoadedModel | None) -> None:
+        """The model run beside the first from the next run on (Predict again redoes loaded files)."""
+        self.comparison = model
+        self.comparisonChanged.emit(model)
 
     def set_model(self, model: LoadedModel | None, error: str = "") -> None:
         self.model, self.model_error, self._model_request = model, error, 0
@@ -238,7 +251,7 @@ class PredictionRunner(QObject):
         s = self.settings
         self.throughput.start(len(files), time.perf_counter())
         self._worker = create_worker(
-            predict_files, files, self.model, s.device, s.draws, s.seed, s.batch_size, self.catalog.store, WORKER_PAUSE_S,
+            predict_files, files, self.model, s.device, s.draws, s.seed, s.batch_size, self.catalog.store, WORKER_PAUSE_S, self.comparison,
             _connect={"yielded": partial(self._on_batch, token), "errored": partial(self._on_error, token), "finished": partial(self._on_finished, token)},
         )
         self._update_running()

@@ -45,7 +45,7 @@ def test_one_scatter_item_holds_the_predicted_stars_at_their_coordinates(kiel, q
     teff = np.array([3500.0, 5800.0, 9000.0, 20000.0, 5000.0])
     logg = np.array([4.8, 4.4, 4.0, 8.0, 2.5])
     status = ["ok", "ok", "ok", "ok", "unreadable"]
-    scatter_items = [i for i in plot.plot_item.items if isinstance(i, pg.ScatterPlotItem) and not i is plot.highlight]
+    scatter_items = [i for i in plot.plot_item.items if isinstance(i, pg.ScatterPlotItem) and i not in (plot.highlight, plot.compared)]
     catalog.add_files(star_rows(5, teff, logg)["source"])
     catalog.apply_results(star_rows(5, teff, logg, status=status))
     qtbot.waitUntil(lambda: len(plot.scatter.data) == 4, timeout=2000)  # the timer-driven flush

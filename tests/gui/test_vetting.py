@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from bossnet_gui.catalog.session import SessionStore
-from tests.gui.conftest import lamost_files, wait_for_run
+from tests.gui.conftest import lamost_files, save_screenshot, wait_for_run
 
 
 def press(qtbot, window, key: str) -> None:
@@ -188,3 +188,32 @@ def test_an_imported_target_list_marks_and_filters_its_stars(make_window, qtbot,
     bad.write_text("g,r\n1,2\n")
     window.import_targets(str(bad))
     qtbot.waitUntil(lambda: any("Target list not imported" in m and "no RA/Dec" in m for m in window.messages.history), timeout=5000)
+
+
+def test_two_models_side_by_side_with_segments_and_largest_disagreement_first(make_window, qtbot, tiny_model):
+    from PySide6.QtCore import Qt
+
+    from bossnet_gui.model import resolve_model
+
+    window = make_window(model=resolve_model())
+    files = lamost_files(5)
+    wait_for_run(qtbot, window, lambda: window.open_paths(files))
+    wait_for_run(qtbot, window, lambda: window.runner.set_comparison(tiny_model))  # predicts every file again, with both
+    catalog = window.catalog
+    predicted = catalog.predicted()
+    assert predicted.sum() == 5 and set(catalog.column("cmp_model")[predicted]) == {tiny_model.name}
+    delta = catalog.column("delta_logg")[predicted]
+    np.testing.assert_allclose(delta, catalog.column("logg")[predicted] - catalog.column("cmp_logg")[predicted])
+    window.kiel.flush()
+    x, y = window.kiel.links.getData()
+    assert len(x) == 2 * 5  # one segment per star: its two positions
+    np.testing.assert_allclose(sorted(x[1::2]), sorted(np.log10(catalog.column("cmp_Teff")[predicted])))
+    save_screenshot(window.kiel, "kiel_two_models.png")
+    column = window.table.table_model.columns.index("disagreement")
+    window.table.view.sortByColumn(column, Qt.SortOrder.DescendingOrder)
+    first = window.table.table_model.catalog_row(0)
+    assert catalog.column("disagreement")[first] == np.nanmax(catalog.column("disagreement"))
+    window.runner.set_comparison(None)
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=60_000)
+    window.kiel.flush()
+    assert len(window.kiel.links.getData()[0] or []) == 0
