@@ -4,7 +4,7 @@ Linear mode: native flux, its 1σ band, and the flux resampled onto the 3800-890
 Log mode: the log-scaled grid flux the network sees, over the native flux on the same scale.
 Masked native pixels and grid parts outside the native coverage are shaded; diagnostic features
 are marked at the star's predicted radial velocity (or at rest), by family, with labels stacked so
-they never overlap; ] and [ zoom on the next and previous marked line. APOGEE spectra are shown on
+they never overlap; ] and [ show the next and previous marked line close up beside it. APOGEE spectra are shown on
 their native pixels only. Every curve item is created once and updated with ``setData``.
 """
 
@@ -90,12 +90,16 @@ class SpectrumPlot(QWidget):
         self.saliency.plot_widget.setXLink(self.plot_widget)
         self.show_saliency = QCheckBox("Why", checked=True, toolTip="Show which wavelengths drove Teff, log g and [Fe/H] (computed in the background)")
         self.show_model = QCheckBox("Survey model", checked=True, toolTip="Overlay the survey pipeline's best-fit model, where the file holds one, with its residuals")
+        self.zoom_widget = pg.PlotWidget(background="w")  # one chosen line, close up; ] and [ step through them
+        self.zoom_widget.setFixedWidth(300)
+        self.zoom_widget.setVisible(False)
+        self.zoom_index = -1  # the FEATURES entry shown close up, -1 for none
         self.residual_widget = pg.PlotWidget(background="w")
         self.residual_widget.setFixedHeight(64)
         self.residual_widget.setXLink(self.plot_widget)
         self.residual_widget.setVisible(False)
-        self.next_feature = self._key_action("Zoom on the next line", "]", lambda: self.zoom_feature(+1))
-        self.previous_feature = self._key_action("Zoom on the previous line", "[", lambda: self.zoom_feature(-1))
+        self.next_feature = self._key_action("Next line close up", "]", lambda: self.zoom_feature(+1))
+        self.previous_feature = self._key_action("Previous line close up", "[", lambda: self.zoom_feature(-1))
         self._make_items()
         self._layout()
         self._connect()
@@ -122,6 +126,15 @@ class SpectrumPlot(QWidget):
         p.addItem(self.grid_curve)
         self.model_curve = pg.PlotDataItem(pen=MODEL_PEN, connect="finite")
         p.addItem(self.model_curve)
+        zoom = self.zoom_widget.getPlotItem()
+        zoom.setMenuEnabled(False)
+        zoom.hideButtons()
+        zoom.showGrid(x=True, y=True, alpha=0.15)
+        self.zoom_native = pg.PlotDataItem(pen=NATIVE_PEN, connect="finite")
+        self.zoom_model = pg.PlotDataItem(pen=MODEL_PEN, connect="finite")
+        self.zoom_lines = [pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen(200, 40, 40, 160, style=Qt.PenStyle.DashLine)) for _ in range(3)]
+        for item in (self.zoom_native, self.zoom_model, *self.zoom_lines):
+            zoom.addItem(item)
         residual = self.residual_widget.getPlotItem()
         residual.setMenuEnabled(False)
         residual.hideButtons()
@@ -156,6 +169,7 @@ class SpectrumPlot(QWidget):
         self.mode.addItems([LINEAR, LOG])
         reset = QPushButton("Reset view")
         reset.clicked.connect(self.reset_view)
+        reset.clicked.connect(self.close_zoom)
         bar = QHBoxLayout()
         bar.addWidget(self.title, 1)
         menu = QMenu(self.families)
@@ -167,9 +181,15 @@ class SpectrumPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.residual_widget)
-        layout.addWidget(self.saliency)
+        stacked = QVBoxLayout()  # the plots that share the wavelength axis, one above the other
+        stacked.setSpacing(0)
+        stacked.addWidget(self.plot_widget, 1)
+        stacked.addWidget(self.residual_widget)
+        stacked.addWidget(self.saliency)
+        plots = QHBoxLayout()
+        plots.addLayout(stacked, 1)
+        plots.addWidget(self.zoom_widget)
+        layout.addLayout(plots, 1)
         footer = QHBoxLayout()
         footer.addWidget(self.readout, 1)
         footer.addWidget(QLabel(LEGEND))
@@ -180,6 +200,7 @@ class SpectrumPlot(QWidget):
         self.smoothing.valueChanged.connect(self._on_display_option_changed)
         self.show_features.toggled.connect(self._on_display_option_changed)
         self.rest_frame.toggled.connect(self._place_feature_labels)
+        self.rest_frame.toggled.connect(self._draw_zoom)
         self.show_saliency.toggled.connect(self._on_saliency_toggled)
         self.show_model.toggled.connect(self._on_display_option_changed)
         self.plot_item.getViewBox().sigRangeChanged.connect(self._place_feature_labels)
@@ -267,6 +288,7 @@ class SpectrumPlot(QWidget):
         self._draw_shading(flux, grid_values)
         self._draw_model(width)
         self._place_feature_labels()
+        self._draw_zoom()
 
     def _draw_model(self, width: int) -> None:
         """The survey's model over the spectrum and the residuals below it, when the file holds a model."""
@@ -361,27 +383,58 @@ class SpectrumPlot(QWidget):
         return float(doppler(FEATURES[index].centre, self.marker_rv))
 
     def zoom_feature(self, step: int) -> int:
-        """Zoom on the next (+1) or previous (-1) marked feature after the view's centre (where the star's
-        spectrum covers it); returns its index in FEATURES, or -1 when there is none that way."""
-        if self.spectrum is None:
+        """Show the next (+1) or previous (-1) marked line close up, in the panel beside the spectrum (the spectrum's
+        own view stays), counting from the line shown there or else from the middle of the view; only lines the
+        star's spectrum covers. Returns the line's index in FEATURES, or -1 when there is none that way (the panel
+        keeps what it shows)."""
+        if self.view is None:
             return -1
         finite = self.view.wavelength[np.isfinite(self.view.flux)]
         candidates = sorted((self.feature_position(i), i) for i in self.shown_features()
                             if len(finite) and finite[0] <= self.feature_position(i) <= finite[-1])
-        box = self.plot_item.getViewBox()
-        centre = float(np.mean(box.viewRange()[0]))
-        ahead = [c for c in candidates if (c[0] > centre + 1.0 if step > 0 else c[0] < centre - 1.0)]
+        here = self.feature_position(self.zoom_index) if self.zoom_index >= 0 else float(np.mean(self.plot_item.getViewBox().viewRange()[0]))
+        ahead = [c for c in candidates if (c[0] > here + 1.0 if step > 0 else c[0] < here - 1.0)]
         if not ahead:
             return -1
-        position, index = ahead[0] if step > 0 else ahead[-1]
-        half = max(40.0, 0.6 * (max(FEATURES[index].wavelengths) - min(FEATURES[index].wavelengths)) + 25.0)
-        near = (self.view.wavelength > position - half) & (self.view.wavelength < position + half) & np.isfinite(self.view.flux)
-        values = (log_flux(self.view.flux) if self.log_scaled else self.view.flux)[near]
-        values = values[np.isfinite(values)]
-        low, high = (values.min(), values.max()) if len(values) else box.viewRange()[1]
-        span = (high - low) or 1.0
-        box.setRange(xRange=(position - half, position + half), yRange=(low - 0.1 * span, high + 0.35 * span), padding=0.0)
-        return index
+        self.zoom_index = (ahead[0] if step > 0 else ahead[-1])[1]
+        self._draw_zoom()
+        return self.zoom_index
+
+    def zoom_range(self, index: int) -> tuple[float, float]:
+        """The wavelengths the close-up of FEATURES[index] shows, at the markers' velocity."""
+        feature = FEATURES[index]
+        half = max(40.0, 0.6 * (max(feature.wavelengths) - min(feature.wavelengths)) + 25.0)
+        position = self.feature_position(index)
+        return position - half, position + half
+
+    def _draw_zoom(self) -> None:
+        """The chosen line close up: native flux (and the survey's model) around it, its markers at the star's velocity."""
+        shown = self.zoom_index >= 0 and self.view is not None and self.view.grid is not None
+        self.zoom_widget.setVisible(shown)
+        if not shown:
+            return
+        v, width = self.view, self.smoothing.value()
+        low, high = self.zoom_range(self.zoom_index)
+        near = (v.wavelength > low) & (v.wavelength < high)
+        flux = smooth(log_flux(v.flux) if self.log_scaled else v.flux, width)
+        self.zoom_native.setData(v.wavelength[near], flux[near])
+        model = None if v.model is None or not self.show_model.isChecked() else smooth(log_flux(v.model) if self.log_scaled else v.model, width)
+        self.zoom_model.setData(v.wavelength[near], model[near]) if model is not None else self.zoom_model.setData([], [])
+        rest = FEATURES[self.zoom_index].wavelengths
+        for line, wavelength in zip(self.zoom_lines, list(rest) + [None] * 3):
+            line.setVisible(wavelength is not None)
+            if wavelength is not None:
+                line.setPos(float(doppler(wavelength, self.marker_rv)))
+        item = self.zoom_widget.getPlotItem()
+        item.setTitle(FEATURES[self.zoom_index].label)
+        values = flux[near][np.isfinite(flux[near])]
+        y_low, y_high = (values.min(), values.max()) if len(values) else (0.0, 1.0)
+        span = (y_high - y_low) or 1.0
+        item.getViewBox().setRange(xRange=(low, high), yRange=(y_low - 0.1 * span, y_high + 0.15 * span), padding=0.0)
+
+    def close_zoom(self) -> None:
+        self.zoom_index = -1
+        self._draw_zoom()
 
     def _place_feature_labels(self, *args) -> None:
         """Put the markers at the star's velocity and the visible labels at the top of the view, in rows so that

@@ -174,17 +174,28 @@ def test_line_markers_sit_at_the_stars_velocity_or_at_rest_by_family(panel, qtbo
     assert _line_positions(panel, "Na D")[0] == pytest.approx(FEATURES[[f.label for f in FEATURES].index("Na D")].wavelengths[0])
 
 
-def test_keys_step_the_zoom_through_the_marked_lines(panel, qtbot):
-    panel.show_spectrum(synthetic(3700.0, 9000.0, 6000, masked=()), rv=0.0)
+def test_keys_step_the_close_up_through_the_marked_lines_and_keep_the_view(panel, qtbot):
+    spectrum = synthetic(3700.0, 9000.0, 6000, masked=())
+    panel.show_spectrum(spectrum, rv=0.0)
     box = panel.plot_item.getViewBox()
     box.setXRange(3800, 3850, padding=0)
+    view = box.viewRange()[0]
     labels = [FEATURES[panel.zoom_feature(+1)].label for _ in range(3)]
     assert labels == ["H8", "Ca II K", "Ca II H"]
-    x0, x1 = box.viewRange()[0]
+    assert box.viewRange()[0] == pytest.approx(view)  # the spectrum's own view stays
+    x0, x1 = panel.zoom_widget.getPlotItem().getViewBox().viewRange()[0]
     assert (x0 + x1) / 2 == pytest.approx(FEATURES[[f.label for f in FEATURES].index("Ca II H")].centre, abs=0.5) and x1 - x0 < 120
+    shown_x, _ = panel.zoom_native.getData()
+    assert panel.zoom_widget.isVisible() and shown_x.min() >= x0 and shown_x.max() <= x1 and len(shown_x) > 20
     assert FEATURES[panel.zoom_feature(-1)].label == "Ca II K"
-    box.setXRange(8800, 8900, padding=0)
-    assert panel.zoom_feature(+1) == -1  # nothing marked beyond the Ca II triplet inside the spectrum
+    panel.show_spectrum(synthetic(3700.0, 9000.0, 6000, masked=()), rv=300.0)  # the next star: the same line, at its velocity
+    k = FEATURES[panel.zoom_index]
+    assert k.label == "Ca II K" and panel.zoom_lines[0].value() == pytest.approx(k.wavelengths[0] * (1 + 300.0 / 299_792.458))
+    for _ in range(30):
+        panel.zoom_feature(+1)
+    assert panel.zoom_feature(+1) == -1 and FEATURES[panel.zoom_index].label == "Ca II triplet"  # nothing beyond, the last one stays
+    panel.close_zoom()
+    assert not panel.zoom_widget.isVisible()
     assert [a.shortcut().toString() for a in panel.actions_for_menu()] == ["]", "["]
 
 
