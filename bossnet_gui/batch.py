@@ -166,6 +166,9 @@ def run(args: argparse.Namespace) -> int:
         specs = args.model or [None]
         stats = (args.stats or []) + [None] * len(specs)
         models = [resolve_model(spec, stats_path) for spec, stats_path in zip(specs, stats)]
+        if getattr(args, "compare", None) and _on_cluster(args):
+            raise ValueError("--compare runs in this process only, not on a Dask cluster")
+        args.compare_model = resolve_model(args.compare) if getattr(args, "compare", None) else None
     except (ValueError, ModelLoadError) as exc:
         print(f"bossnet-gui predict: {exc}", file=sys.stderr)
         return 2
@@ -200,7 +203,9 @@ def _run_locked(args: argparse.Namespace, models: list, specs: list[ModelSpec], 
     files = find_spectrum_files(args.paths)
     if _on_cluster(args):  # workers may run elsewhere, in another folder
         files = [Path(os.path.abspath(f)) for f in files]
-    meta = provenance(" + ".join(m.name for m in models), " ".join(m.content_hash for m in models), args.draws, args.seed)
+    compared = [args.compare_model] if getattr(args, "compare_model", None) is not None else []
+    meta = provenance(" + ".join(m.name for m in models) + "".join(f" compared with {m.name}" for m in compared),
+                      " ".join(m.content_hash for m in models + compared), args.draws, args.seed)
     sink = PartsSink(output, meta) if args.parts else JournalSink(output, meta)
     done = sink.finished() if args.resume else pd.DataFrame()
     if len(done) and sink.columns != all_columns(args.draws):
@@ -243,7 +248,8 @@ def _frames(args: argparse.Namespace, models: list, specs: list[ModelSpec], todo
         from .model import Predictor
 
         predictors = [Predictor(model, device=args.device) for model in models]
-        yield predict_frames(predictors, iter_spectra(todo), draws=args.draws, seed=args.seed, batch_size=args.batch_size)
+        compare = Predictor(args.compare_model, device=args.device) if getattr(args, "compare_model", None) is not None else None
+        yield predict_frames(predictors, iter_spectra(todo), draws=args.draws, seed=args.seed, batch_size=args.batch_size, compare=compare)
         return
     from .distributed import close, cluster_frames, connect
 

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YAML",
         help="label normalisation of a published model, one per --model in the same order (default: the release's constants)",
     )
+    parser.add_argument("--compare", metavar="NAME_OR_DIR",
+                        help="a second model (bundled name or published directory) run on the same spectra: adds cmp_*, delta_* and disagreement columns")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the draws (default 0)")
     parser.add_argument("-b", "--batch-size", type=int, default=32, metavar="B", help="spectra per batch (default 32)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda when PyTorch sees a GPU")

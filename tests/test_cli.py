@@ -168,3 +168,15 @@ def test_a_second_run_on_the_same_output_is_refused_while_the_first_writes(tmp_p
     assert "another run is writing" in capsys.readouterr().err
     assert not out.exists() and not journal_path(out).exists()
     assert main([str(spectrum), "-o", str(out), "--model", tiny_boss(), "-u", "0"]) == 0
+
+
+def test_compare_runs_a_second_model_on_the_same_spectra(mixed_folder, tmp_path):
+    folder, _ = mixed_folder
+    out = tmp_path / "both.fits"
+    assert main([str(folder), "-o", str(out), "--model", tiny_boss(), "--compare", "bossnet-gui-boss-small", "--draws", "2"]) == 0
+    frame, meta = read_catalog(out)
+    ok = frame[frame["status"] == "ok"]
+    assert len(ok) == 4 and set(ok["cmp_model"]) == {"bossnet-gui-boss-small"} and np.isfinite(ok["cmp_Teff"]).all()
+    np.testing.assert_allclose(ok["delta_logg"], ok["logg"] - ok["cmp_logg"], atol=1e-4)
+    assert "compared with bossnet-gui-boss-small" in str(meta["MODEL"])
+    assert main([str(folder), "-o", str(tmp_path / "x.csv"), "--compare", "bossnet-gui-boss-small", "--workers", "1"]) == 2  # not on a cluster
