@@ -196,21 +196,22 @@ def describe(bits: int) -> list[str]:
     return [f"{flag.name}: {flag.rule}" for flag in FLAGS if bits & (1 << flag.bit)]
 
 
-SURVEY_SCALES = {"logTeff": 0.05, "logg": 0.5}  # dex: disagreements with the survey's values counted in these units
+DISAGREEMENT_SCALES = {"logTeff": 0.05, "logg": 0.5, "FeH": 0.5}  # dex: one unit of disagreement, with the survey or another model
 
 
 def suspicion(column: Callable[[str], np.ndarray], predicted: np.ndarray) -> np.ndarray:
     """How much a row asks to be looked at: the number of quality flags set, plus the distance from the training
-    set (1 = a typical validation star), plus the largest disagreement with the survey's own log Teff or log g
-    in units of ``SURVEY_SCALES`` (at most 5; none where the survey gives no value), plus the disagreement with a
+    set (1 = a typical validation star), plus the largest disagreement with the survey's own log Teff, log g or
+    [Fe/H] in units of ``DISAGREEMENT_SCALES`` (at most 5; none where the survey gives no value), plus the disagreement with a
     comparison model (column ``disagreement``, at most 5; none without one). NaN for rows without a
     prediction, which have nothing to vet. ``column(name)`` gives a catalog column. The vetting queue sorts by it."""
     bits = np.asarray(column("result_flags"), dtype=np.int64)
     count = sum(((bits >> flag.bit) & 1) for flag in FLAGS)
     score = np.nan_to_num(np.asarray(column("ood_score"), dtype=float), nan=0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        survey = {"logTeff": np.log10(np.asarray(column("survey_teff"), dtype=float)), "logg": np.asarray(column("survey_logg"), dtype=float)}
-        apart = [np.abs(np.asarray(column(name), dtype=float) - survey[name]) / scale for name, scale in SURVEY_SCALES.items()]
-    disagreement = np.minimum(np.nan_to_num(np.fmax(*apart), nan=0.0), 5.0)
+        survey = {"logTeff": np.log10(np.asarray(column("survey_teff"), dtype=float)), "logg": np.asarray(column("survey_logg"), dtype=float),
+                  "FeH": np.asarray(column("survey_feh"), dtype=float)}
+        apart = [np.abs(np.asarray(column(name), dtype=float) - survey[name]) / scale for name, scale in DISAGREEMENT_SCALES.items()]
+    disagreement = np.minimum(np.nan_to_num(np.fmax.reduce(apart), nan=0.0), 5.0)
     models_apart = np.minimum(np.nan_to_num(np.asarray(column("disagreement"), dtype=float), nan=0.0), 5.0)
     return np.where(predicted, count + score + disagreement + models_apart, np.nan)

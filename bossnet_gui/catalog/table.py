@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..io.common import SURVEY_KEYS
+from ..io.common import SURVEY_KEYS, doppler_shift
 from ..preprocess import GRID_START, GRID_STOP
 from ..results import OK, BatchResult
 from ..spectrum import OPTICAL, Spectrum
-from .flags import FLAGS, Thresholds, compute_flags
+from .flags import DISAGREEMENT_SCALES, FLAGS, Thresholds, compute_flags
 
 if TYPE_CHECKING:
     from ..model.weights import LoadedModel
@@ -31,11 +31,9 @@ PARAMETERS = ["logTeff", "logg", "FeH", "rv", "Teff"]
 SURVEY = list(SURVEY_KEYS)  # the survey pipeline's values, from the file (io.common.survey_values)
 # a second model run on the same spectra (point estimates), and how far it is from the first
 COMPARISON = ["cmp_Teff", "cmp_logg", "cmp_FeH", "delta_Teff", "delta_logg", "delta_FeH", "disagreement", "cmp_model"]
-DISAGREEMENT_SCALES = {"logTeff": 0.05, "logg": 0.5, "FeH": 0.5}  # dex: one unit of ``disagreement``
 DIAGNOSTICS = ["extrapolated_fraction", "bad_flux_fraction", "ood_score", "balmer_ew"]
 BALMER_VACUUM = (4862.68, 4341.68, 4102.89)  # Å: Hβ, Hγ, Hδ
 BALMER_CORE, BALMER_SIDE = 25.0, (70.0, 120.0)  # Å from the line: the summed core, the continuum bands either side
-C_KMS = 299_792.458
 FLAG_COLUMNS = ["result_flags", "flag_warn", "flag_bad", "flag_vet", "flag_names"]
 PROVENANCE = ["model", "model_hash"]
 VETTING = ["user_flag", "note"]
@@ -148,23 +146,23 @@ def balmer_equivalent_width(spectrum: Spectrum, rv: float = math.nan) -> float:
     at rest): each line's flux deficit within ``BALMER_CORE`` Å below a straight continuum through the median flux of
     the bands ``BALMER_SIDE`` Å either side. NaN unless every line has most of its core and both bands usable.
     Every normal star between ~7,000 and ~30,000 K shows several Å in each line; a featureless spectrum shows none."""
-    shift = 1.0 + (rv if math.isfinite(rv) else 0.0) / C_KMS
     wavelength, flux = np.asarray(spectrum.wavelength, dtype=float), np.asarray(spectrum.flux, dtype=float)
     with np.errstate(invalid="ignore"):
         usable = spectrum.mask & np.isfinite(flux) & (flux > 0)
+    step = np.gradient(wavelength)
     total = 0.0
-    for rest in BALMER_VACUUM:
-        centre = rest * shift
+    for centre in doppler_shift(np.array(BALMER_VACUUM), rv):
         offset = wavelength - centre
-        sides = [usable & (np.abs(offset) > BALMER_SIDE[0]) & (np.abs(offset) < BALMER_SIDE[1]) & (np.sign(offset) == sign) for sign in (-1, 1)]
-        core = usable & (np.abs(offset) <= BALMER_CORE)
-        expected = np.count_nonzero(np.abs(offset) <= BALMER_CORE)
+        distance = np.abs(offset)
+        sides = [usable & (distance > BALMER_SIDE[0]) & (distance < BALMER_SIDE[1]) & (np.sign(offset) == sign) for sign in (-1, 1)]
+        inside = distance <= BALMER_CORE
+        core = usable & inside
+        expected = np.count_nonzero(inside)
         if min(np.count_nonzero(side) for side in sides) < 5 or expected == 0 or np.count_nonzero(core) < 0.7 * expected:
             return math.nan
         (x0, y0), (x1, y1) = ((np.median(offset[side]), np.median(flux[side])) for side in sides)
         continuum = y0 + (y1 - y0) * (offset[core] - x0) / (x1 - x0)
-        step = np.gradient(wavelength)[core]
-        total += float(np.sum((1.0 - flux[core] / continuum) * step) * expected / np.count_nonzero(core))
+        total += float(np.sum((1.0 - flux[core] / continuum) * step[core]) * expected / np.count_nonzero(core))
     return total
 
 
@@ -203,8 +201,9 @@ def frame_from_batch(batch: BatchResult, model: LoadedModel | None, thresholds: 
             frame[f"{name}_err"] = batch.std[:, j] if known else math.nan
     frame["extrapolated_fraction"] = batch.extrapolated_fraction
     frame["ood_score"] = batch.ood_score
-    rv = frame["rv"].to_numpy(dtype=float)
-    frame["balmer_ew"] = [balmer_equivalent_width(s, v) if s is not None else math.nan for s, v in zip(batch.spectra, rv)]
+    rv = frame["rv"].to_numpy(dtype=float)  # only predicted rows: the flag that reads it needs a predicted Teff
+    frame["balmer_ew"] = [balmer_equivalent_width(s, v) if s is not None and status == OK else math.nan
+                          for s, v, status in zip(batch.spectra, rv, batch.status)]
     if thresholds is None:
         thresholds = Thresholds.for_model(dict(model.metadata), model.ood.threshold if model.ood else None) if model else Thresholds()
     frame = pd.concat([frame, compute_flags(frame, thresholds)], axis=1)

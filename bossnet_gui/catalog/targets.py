@@ -29,9 +29,6 @@ class TargetList:
     ra: np.ndarray = field(default_factory=lambda: np.empty(0))  # deg
     dec: np.ndarray = field(default_factory=lambda: np.empty(0))
 
-    def __len__(self) -> int:
-        return max(len(self.ra), len(self.files), len(self.ids))
-
     def describe(self) -> str:
         parts = [f"{len(self.ra):,} positions"] * bool(len(self.ra)) + [f"{len(self.files):,} file names"] * bool(self.files)
         parts += [f"{len(self.ids):,} object ids"] * bool(self.ids)

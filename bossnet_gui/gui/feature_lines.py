@@ -16,7 +16,6 @@ import numpy as np
 from ..io.common import air_to_vacuum
 
 
-C_KMS = 299_792.458
 BALMER, CALCIUM, MAGNESIUM, SODIUM, G_BAND, TIO = "Balmer", "Ca II H&K and triplet", "Mg b", "Na D", "G band", "TiO bands"
 FAMILIES = (BALMER, CALCIUM, MAGNESIUM, SODIUM, G_BAND, TIO)
 
@@ -35,11 +34,6 @@ class Feature:
 
 def _feature(label: str, air: Sequence[float], kind: str, family: str) -> Feature:
     return Feature(label, tuple(float(w) for w in np.round(air_to_vacuum(np.asarray(air)), 2)), kind, family)
-
-
-def doppler(wavelength, rv_kms: float):
-    """Observed wavelength of a rest-frame one for a radial velocity (km/s; NaN: left at rest)."""
-    return wavelength * (1.0 + (rv_kms if np.isfinite(rv_kms) else 0.0) / C_KMS)
 
 
 FEATURES: tuple[Feature, ...] = (

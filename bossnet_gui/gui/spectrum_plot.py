@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QGraphicsPathItem, QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
+from ..io.common import doppler_shift
 from ..preprocess import GRID_START, GRID_STOP
 from ..spectrum import Spectrum
 from .catalog_model import CatalogModel
-from .feature_lines import FAMILIES, FEATURES, doppler, stack_labels
+from .feature_lines import FAMILIES, FEATURES, stack_labels
 from .saliency_band import SaliencyBand
 from .screen_text import ScreenLabel
 from .spectrum_view import SpectrumView, log_flux, smooth, spectrum_view
@@ -380,7 +381,7 @@ class SpectrumPlot(QWidget):
         return [i for i, f in enumerate(FEATURES) if self.family_actions[f.family].isChecked()]
 
     def feature_position(self, index: int) -> float:
-        return float(doppler(FEATURES[index].centre, self.marker_rv))
+        return float(doppler_shift(FEATURES[index].centre, self.marker_rv))
 
     def zoom_feature(self, step: int) -> int:
         """Show the next (+1) or previous (-1) marked line close up, in the panel beside the spectrum (the spectrum's
@@ -424,7 +425,7 @@ class SpectrumPlot(QWidget):
         for line, wavelength in zip(self.zoom_lines, list(rest) + [None] * 3):
             line.setVisible(wavelength is not None)
             if wavelength is not None:
-                line.setPos(float(doppler(wavelength, self.marker_rv)))
+                line.setPos(float(doppler_shift(wavelength, self.marker_rv)))
         item = self.zoom_widget.getPlotItem()
         item.setTitle(FEATURES[self.zoom_index].label)
         values = flux[near][np.isfinite(flux[near])]
@@ -446,7 +447,7 @@ class SpectrumPlot(QWidget):
             if line.isVisible() != visible:
                 line.setVisible(visible)
             if visible:
-                line.setPos(float(doppler(rest, rv)))
+                line.setPos(float(doppler_shift(rest, rv)))
         self.label_rows = {}
         if shown:
             box = self.plot_item.getViewBox()

@@ -35,6 +35,11 @@ C_KMS = 299_792.458
 SURVEY_KEYS = ("survey_teff", "survey_logg", "survey_feh", "survey_rv", "survey_class")
 
 
+def doppler_shift(wavelength, rv_kms: float):
+    """Observed wavelengths of rest-frame ones for a radial velocity (λ_obs = λ (1 + v/c)); NaN velocity: at rest."""
+    return np.asarray(wavelength) * (1.0 + (rv_kms if np.isfinite(rv_kms) else 0.0) / C_KMS)
+
+
 def survey_values(teff=None, logg=None, feh=None, rv=None, star_class=None, z=None) -> dict[str, float | str]:
     """The survey pipeline's own values for the star as ``meta.extra`` entries (``SURVEY_KEYS``): the catalog
     shows and exports them beside ours. ``z`` (a redshift) gives the RV where no RV is stated; unknowns (None,

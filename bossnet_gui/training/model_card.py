@@ -12,7 +12,7 @@ from pathlib import Path
 from ..bundled import WEIGHTS_DIR
 from ..model.weights import DEFAULT_MODEL, LoadedModel
 from ..preprocess import GRID_SIZE
-from .report import NAMES, accuracy_table, confusion_table, fit_by_part_table, flag_rate_table, ood_table, outcome_table, range_table
+from .report import NAMES, accuracy_table, fit_by_part_table, flag_rate_table, ood_table, range_table, white_dwarf_tables
 from .white_dwarfs import FLAGGED, MEASURED, SILENT
 
 
@@ -196,18 +196,7 @@ def _white_dwarfs(summary: dict | None) -> list[str]:
         f"(required {100 * target['share_required']:.0f}%). All {summary['views']} views: {outcomes[MEASURED]} measured right, "
         f"{outcomes[FLAGGED]} wrong but flagged, **{outcomes[SILENT]} silent** (wrong and unflagged).",
         "",
-        "By Teff, S/N ≥ 20:",
-        "",
-        *outcome_table(summary["by_teff_snr_ge_20"]),
-        "",
-        "By Teff, S/N 5–10:",
-        "",
-        *outcome_table(summary["by_teff_snr_lt_20"]),
-        "",
-        "Teff confusion (S/N ≥ 20; rows: model Teff, columns: predicted):",
-        "",
-        *confusion_table(summary["confusion_snr_ge_20"]),
-        "",
+        *white_dwarf_tables(summary, lambda text: f"{text}:"),
         *[f"Genuine: {g['name']} at {g['teff']:,.0f} ± {g['teff_err']:,.0f} K, log g {g['logg']:.2f} ± {g['logg_err']:.2f} (flags: {g['flags'] or 'none'})."
           for g in summary.get("genuine", [])],
         "",

@@ -105,6 +105,15 @@ def label_density_lines(shares: dict) -> list[str]:
     ]
 
 
+def white_dwarf_tables(summary: dict, heading) -> list[str]:
+    """Outcomes by Teff (S/N ≥ 20 and below) and the Teff confusion table, each under ``heading(text)``."""
+    return [
+        heading("By Teff, S/N ≥ 20"), "", *outcome_table(summary["by_teff_snr_ge_20"]), "",
+        heading("By Teff, S/N 5–10"), "", *outcome_table(summary["by_teff_snr_lt_20"]), "",
+        heading("Teff confusion, S/N ≥ 20 (rows: model Teff, columns: predicted; views)"), "", *confusion_table(summary["confusion_snr_ge_20"]), "",
+    ]
+
+
 def white_dwarf_section(summary: dict) -> list[str]:
     if not summary:
         return []
@@ -122,18 +131,7 @@ def white_dwarf_section(summary: dict) -> list[str]:
         f"log g {target['logg'][0]:g}–{target['logg'][1]:g} and S/N ≥ {target['min_snr']:g} measured right (required: {100 * target['share_required']:.0f}%).",
         f"- All {summary['views']} views: {outcomes[MEASURED]} measured right, {outcomes[FLAGGED]} flagged, {outcomes[SILENT]} silent.",
         "",
-        "### By Teff, S/N ≥ 20",
-        "",
-        *outcome_table(summary["by_teff_snr_ge_20"]),
-        "",
-        "### By Teff, S/N 5–10",
-        "",
-        *outcome_table(summary["by_teff_snr_lt_20"]),
-        "",
-        "### Teff confusion, S/N ≥ 20 (views)",
-        "",
-        *confusion_table(summary["confusion_snr_ge_20"]),
-        "",
+        *white_dwarf_tables(summary, lambda text: f"### {text}"),
     ]
     if summary["silent"]:
         lines += ["### Silent", "", "| model | S/N | Teff | log g | OOD score |", "|---|---|---|---|---|"]

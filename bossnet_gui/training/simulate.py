@@ -21,10 +21,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, maximum_filter1d, uniform_filter1d
 
-from ..io.common import spectrum_from_ivar
+from ..io.common import C_KMS, doppler_shift, spectrum_from_ivar
 from ..spectrum import Spectrum, SpectrumMeta
 
-C_KMS = 299_792.458
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
 TEMPLATE_LN_STEP = 5e-5  # ~15 km/s: fine enough that linear interpolation adds no visible smoothing
 R_V = 3.1
@@ -186,11 +185,6 @@ def balmer_dwarf(teff: float, width: float, depth: float, like: Template) -> Tem
 
 
 # -- physical effects --------------------------------------------------------------------------
-
-
-def doppler_shift(wavelength: np.ndarray, rv_kms: float) -> np.ndarray:
-    """Observed wavelengths of rest-frame ones for a radial velocity (λ_obs = λ (1 + v/c))."""
-    return np.asarray(wavelength) * (1.0 + rv_kms / C_KMS)
 
 
 def ccm_extinction(wavelength: np.ndarray, r_v: float = R_V) -> np.ndarray:

@@ -1,13 +1,12 @@
 """The training sources, one registry: ``--library miles --library koester_da=/path/koester_da.fits``.
 
 A source is a loader (path → ``LabelledStar`` list: spectra and labels), where its data lie by
-default, how its noise is made and how often training draws it:
+default and how often training draws it. Its noise model follows from what the loader returns:
 
-  noise "simulated"  library or model spectra, observed afresh at every draw: survey resolution
-                     and sampling, S/N 3-100, reddening, calibration tilts, lost pixels
-                     (``simulate.observe_template``);
-  noise "own"        survey spectra that keep their own noise and get the other effects
-                     (``simulate.observe_spectrum``).
+  library or model spectra (``observed`` None) are observed afresh at every draw: survey resolution
+      and sampling, S/N 3-100, reddening, calibration tilts, lost pixels (``simulate.observe_template``);
+  survey spectra (``observed`` set, as read from their files) keep their own noise and get the other
+      effects (``simulate.observe_spectrum``).
 
 Sources with a ``draw_share`` get that fixed share of the training draws, spread evenly over
 their spectra (a model grid is uniform by design); the others share the rest by inverse label
@@ -33,7 +32,6 @@ class Source:
     library: str  # LabelledStar.library of its spectra
     load: Callable[[Path], list[LabelledStar]]
     default_path: Path
-    noise: str  # "simulated" or "own"
     citation: str
     draw_share: float | None = None
 
@@ -41,13 +39,13 @@ class Source:
 SOURCES = {
     s.name: s
     for s in (
-        Source("miles", MILES, load_miles, SHARED_DATA / "training" / "miles", "simulated",
+        Source("miles", MILES, load_miles, SHARED_DATA / "training" / "miles",
                "MILES v9.1 (Sánchez-Blázquez et al. 2006, MNRAS 371, 703; parameters Cenarro et al. 2007, MNRAS 374, 664), via sdss-mangadap 4.5.0 (BSD-3)"),
-        Source("stelib", STELIB, load_stelib, SHARED_DATA / "training" / "stelib", "simulated",
+        Source("stelib", STELIB, load_stelib, SHARED_DATA / "training" / "stelib",
                "STELIB v3.2 (Le Borgne et al. 2003, A&A 402, 433), via sdss-mangadap 4.5.0 (BSD-3)"),
-        Source("lamost", LAMOST, load_lamost, SHARED_DATA / "lamost_dr1", "own",
+        Source("lamost", LAMOST, load_lamost, SHARED_DATA / "lamost_dr1",
                "LAMOST DR1 low-resolution spectra and LASP labels (public data; Luo et al. 2015, RAA 15, 1095), via grd349/LearningLAMOST (MIT)"),
-        Source("koester_da", KOESTER, load_koester_da, SHARED_DATA / "white_dwarfs" / "koester_da.fits", "simulated",
+        Source("koester_da", KOESTER, load_koester_da, SHARED_DATA / "white_dwarfs" / "koester_da.fits",
                "Koester DA white-dwarf models (Koester 2010, Mem. Soc. Astron. Ital. 81, 921), via the SVO and janvanroestel/Koester_DAmodels (MIT)",
                draw_share=0.2),
     )

@@ -141,7 +141,3 @@ def measure(predictor: Predictor, views: ViewMaker, split: dict[str, str], sdss_
     spectra, truth = observe(views, indices, seed)
     frame = predict_views(predictor, spectra, truth, seed)
     return {**summarise(frame), "genuine": genuine(predictor, sdss_white_dwarfs)}, frame
-
-
-def share_measured_right(summary: dict) -> float:
-    return summary.get("target", {}).get("measured_right", math.nan)
