@@ -56,6 +56,9 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, default=None, help="steps per epoch (default: the schedule's)")
     train.add_argument("--device", default="cuda" if _has_cuda() else "cpu", help="where the network trains: cpu, cuda, cuda:1 (default: cuda when there is one)")
     train.add_argument("--threads", type=int, default=None, help="CPU threads (default: the cores this process may use)")
+    train.add_argument("--split-seed", type=int, default=None,
+                       help="seed of the split and of the validation and test views (default: --seed); "
+                            "keep it and change --seed to measure seed-to-seed spread on the same held-out stars")
     evaluate = commands.add_parser("evaluate", help="held-out report for a bundled model")
     _data_arguments(evaluate)
     evaluate.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
@@ -103,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             schedule = replace(schedule, steps_per_epoch=args.steps)
         outputs = Outputs.under(args.out) if args.out else Outputs.shipped()
         config = TrainConfig(sources, outputs, args.seed, _white_dwarfs(args), schedule=schedule, command=command,
-                             device=args.device, threads=args.threads or available_threads())
+                             device=args.device, threads=args.threads or available_threads(), split_seed=args.split_seed)
         metadata = run(config)
         for check, ok in metadata["meets_minimum"].items():
             print(f"{'PASS' if ok else 'FAIL'}: {check}")

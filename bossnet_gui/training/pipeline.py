@@ -82,6 +82,12 @@ class TrainConfig:
     command: str = ""
     device: str = "cpu"
     threads: int = field(default_factory=available_threads)
+    split_seed: int | None = None
+
+    @property
+    def held_out_seed(self) -> int:
+        """Seeds the split and the validation and test views; ``seed`` alone then only changes the training itself."""
+        return self.seed if self.split_seed is None else self.split_seed
 
 
 @dataclass
@@ -166,9 +172,9 @@ def run(config: TrainConfig, log=print) -> dict:
     torch.set_num_threads(config.threads)
     started = time.time()
     out = config.outputs
-    data = prepare(config.sources, config.seed, log)
+    data = prepare(config.sources, config.held_out_seed, log)
     write_split(out.split_csv, data.stars, data.split)
-    validation = fixed_views(data.views, data.validation, config.schedule.validation_views, config.seed, "validation")
+    validation = fixed_views(data.views, data.validation, config.schedule.validation_views, config.held_out_seed, "validation")
     network, history = fit(data.views, data.train, data.weights, validation, data.scaling, SMALL_ARGS, config.schedule, config.seed, log, config.device)
     train_seconds = time.time() - started
 
@@ -180,7 +186,7 @@ def run(config: TrainConfig, log=print) -> dict:
         "training", network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, "", "memory",
         metadata={"model_error": model_error, "label_coverage": label_coverage(data.stars, data.train), "label_density": density}, ood=scorer,
     )
-    measured = evaluate.measure(Predictor(model), data.views, data.split, list(config.sdss_white_dwarfs), config.seed)
+    measured = evaluate.measure(Predictor(model), data.views, data.split, list(config.sdss_white_dwarfs), config.held_out_seed)
     write_coverage(out.coverage_npz, data.stars, data.train)
     metadata = _metadata(config, data, history, train_seconds, time.time() - started, model_error, measured["numbers"], network)
     metadata["label_density"] = density
@@ -278,6 +284,7 @@ def _metadata(config, data: Prepared, history: History, train_seconds, total_sec
         "training": {
             "command": config.command,
             "seed": config.seed,
+            "split_seed": config.held_out_seed,
             "git_commit": git_commit(),
             "torch": torch.__version__,
             "python": platform.python_version(),
