@@ -7,6 +7,9 @@ Prints, each against a baseline measured in the same run:
     same star with 20 Monte-Carlo draws (what the app already spends on it), for the bundled model
     and for the published architecture (the tiny reference checkpoint's full-size network);
   * the nearest-training-spectra lookup per star, against a point prediction without draws;
+  * what the network expects (the template at the predicted parameters and the 3 nearest training
+    spectra, rebuilt from the shipped components and matched to the star), against the same point
+    prediction;
   * the vetting queue on 10,000 catalog rows: sorting by suspicion (Q) against sorting by a column,
     and one "next unvetted" step (V) against one "next star" step (N).
 """
@@ -43,7 +46,7 @@ def per_star(model, spectra, work) -> float:
 
 def model_costs(model, spectra) -> None:
     from bossnet_gui.model import Predictor
-    from bossnet_gui.model.explain import nearest_training
+    from bossnet_gui.model.explain import expected_spectra, nearest_training, point_and_features
     from bossnet_gui.model.saliency import saliency
 
     predictor = Predictor(model)
@@ -57,6 +60,16 @@ def model_costs(model, spectra) -> None:
               f"({1000 * point:.1f} ms), {len(model.ood.reference_names):,} reference views")
     else:
         print(f"{model.name}: no recorded training spectra (nearest-neighbour lookup not available)")
+        return
+
+    def expected(spectrum):
+        values, hidden = point_and_features(predictor, spectrum)
+        return expected_spectra(model, spectrum, values, nearest_training(predictor, spectrum, hidden=hidden))
+
+    if expected(spectra[0]) is not None:
+        cost = per_star(model, spectra, expected)
+        print(f"{model.name}: what the network expects (template + 3 nearest, matched) {1000 * cost:.1f} ms per star = "
+              f"{cost / point:.2f}x a point prediction")
 
 
 def queue_costs(rows: int = 10_000) -> None:

@@ -144,6 +144,14 @@ class Resampler:
         return self.outside.mean(axis=1)
 
 
+def on_grid(spectrum: Spectrum) -> tuple[np.ndarray, np.ndarray]:
+    """One optical spectrum's linear flux on the network grid (as the Predictor resamples it, float32 values)
+    and the grid points beyond its native coverage (filled flat)."""
+    batch = NativeBatch.from_spectra([spectrum])
+    resampler = Resampler(batch.wavelength, np.isnan(batch.flux), boss_grid())
+    return resampler.apply(batch.flux).astype(np.float32)[0], resampler.outside[0]
+
+
 def log_scale(flux: np.ndarray) -> np.ndarray:
     """Published scaling per row of the last axis, in float32: clip at 1e-6, log, clip at the row's
     95th percentile (linear interpolation, as ``torch.quantile``) + 1."""

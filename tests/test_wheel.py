@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 
 BUNDLED_IN_WHEEL = (
     f"bossnet_gui/weights/{DEFAULT_MODEL}.pt",
+    f"bossnet_gui/weights/{DEFAULT_MODEL}.spectra.npz",
     "bossnet_gui/weights/README.md",
     "bossnet_gui/resources/training_coverage.npz",
     "bossnet_gui/resources/bossnet-gui.svg",

@@ -50,6 +50,7 @@ class SaliencyBand(QWidget):
         self.key: tuple | None = None  # the star (and model) shown or asked for
         self.cache: OrderedDict[tuple, object] = OrderedDict()
         self.running: set = set()  # workers not finished yet: referenced here until they are
+        self.asked: set = set()  # the stars those workers explain
         self.plot_widget = pg.PlotWidget(background="w")
         self.plot_widget.setFixedHeight(64)
         self.plot_widget.setToolTip("Which wavelengths drove the answer: each pixel's share of the integrated gradient of Teff, "
@@ -94,16 +95,20 @@ class SaliencyBand(QWidget):
             why = "no model loaded" if self.model is None else "needs an optical model and spectrum"
             self.clear("" if spectrum is None else f"Which wavelengths drove the answer: {why}")
             return
-        self.key = (spectrum.meta.source, spectrum.meta.hdu, self.model.content_hash)
-        if self.key in self.cache:
-            self.cache.move_to_end(self.key)
-            self.draw(self.cache[self.key])
+        key = (spectrum.meta.source, spectrum.meta.hdu, self.model.content_hash)
+        if key == self.key and key in self.asked:  # already on its way
+            return
+        self.key = key
+        if key in self.cache:
+            self.cache.move_to_end(key)
+            self.draw(self.cache[key])
             return
         for curve in self.curves:
             curve.setData([], [])
         self.status.setText("Working out which wavelengths drove the answer…")
         self.status.setVisible(True)
         self.explained.emit(None)
+        self.asked.add(key)
         worker = create_worker(compute_explanation, self.model, spectrum,
                                _connect={"returned": partial(self._on_done, self.key), "errored": partial(self._on_failed, self.key)})
         self.running.add(worker)
@@ -112,6 +117,7 @@ class SaliencyBand(QWidget):
     def _on_done(self, key: tuple, result) -> None:
         if not isValid(self):  # the window closed while the worker ran
             return
+        self.asked.discard(key)
         self.cache[key] = result
         while len(self.cache) > CACHE_SIZE:
             self.cache.popitem(last=False)
@@ -119,6 +125,8 @@ class SaliencyBand(QWidget):
             self.draw(result)
 
     def _on_failed(self, key: tuple, error: Exception) -> None:
+        if isValid(self):
+            self.asked.discard(key)
         if isValid(self) and key == self.key:
             self.clear(f"Saliency failed: {error}")
 

@@ -37,10 +37,13 @@ MASK_BRUSH = pg.mkBrush(220, 60, 60, 45)
 OUTSIDE_BRUSH = pg.mkBrush(120, 120, 120, 50)
 MODEL_COLOUR = (230, 120, 0)
 MODEL_PEN = pg.mkPen(*MODEL_COLOUR, width=1.2)
+EXPECTED_PEN = pg.mkPen(150, 40, 190, width=1.6, style=Qt.PenStyle.DashLine)
+NEIGHBOUR_PENS = [pg.mkPen(*colour, width=1) for colour in ((0, 150, 140), (90, 170, 90), (170, 150, 40))]
 LEGEND = (
     "<span style='color:#3c3c3c'>━ native</span> &nbsp; <span style='color:#1e64c8'>━ network grid</span> &nbsp; "
     "<span style='background:#c8c8c8'>&nbsp;1σ&nbsp;</span> &nbsp; <span style='background:#f4c8c8'>&nbsp;masked&nbsp;</span> &nbsp; "
-    "<span style='background:#dcdcdc'>&nbsp;outside native coverage&nbsp;</span> &nbsp; <span style='color:#e67800'>━ survey model</span>"
+    "<span style='background:#dcdcdc'>&nbsp;outside native coverage&nbsp;</span> &nbsp; <span style='color:#e67800'>━ survey model</span> &nbsp; "
+    "<span style='color:#9628be'>┅ template at our parameters</span> &nbsp; <span style='color:#00968c'>━ nearest training spectra</span>"
 )
 FEATURE_COLOURS = {"hydrogen": (200, 40, 40), "metal": (30, 130, 60), "molecule": (140, 80, 170)}
 
@@ -91,6 +94,10 @@ class SpectrumPlot(QWidget):
         self.saliency.plot_widget.setXLink(self.plot_widget)
         self.show_saliency = QCheckBox("Why", checked=True, toolTip="Show which wavelengths drove Teff, log g and [Fe/H] (computed in the background)")
         self.show_model = QCheckBox("Survey model", checked=True, toolTip="Overlay the survey pipeline's best-fit model, where the file holds one, with its residuals")
+        self.show_expected = QCheckBox("Expected", toolTip="What the network expects: a library template at the predicted parameters and the 3 "
+                                                           "training spectra nearest in the network's feature space, at the star's RV and matched to its "
+                                                           "continuum (computed in the background)")
+        self.expected = None  # the shown star's model.expected.Expected, once its explanation has come
         self.zoom_widget = pg.PlotWidget(background="w")  # one chosen line, close up; ] and [ step through them
         self.zoom_widget.setFixedWidth(300)
         self.zoom_widget.setVisible(False)
@@ -127,14 +134,19 @@ class SpectrumPlot(QWidget):
         p.addItem(self.grid_curve)
         self.model_curve = pg.PlotDataItem(pen=MODEL_PEN, connect="finite")
         p.addItem(self.model_curve)
+        self.neighbour_curves = [pg.PlotDataItem(pen=pen, connect="finite") for pen in NEIGHBOUR_PENS]
+        self.expected_curve = pg.PlotDataItem(pen=EXPECTED_PEN, connect="finite")
+        for item in (*self.neighbour_curves, self.expected_curve):
+            p.addItem(item)
         zoom = self.zoom_widget.getPlotItem()
         zoom.setMenuEnabled(False)
         zoom.hideButtons()
         zoom.showGrid(x=True, y=True, alpha=0.15)
         self.zoom_native = pg.PlotDataItem(pen=NATIVE_PEN, connect="finite")
         self.zoom_model = pg.PlotDataItem(pen=MODEL_PEN, connect="finite")
+        self.zoom_expected = pg.PlotDataItem(pen=EXPECTED_PEN, connect="finite")
         self.zoom_lines = [pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen(200, 40, 40, 160, style=Qt.PenStyle.DashLine)) for _ in range(3)]
-        for item in (self.zoom_native, self.zoom_model, *self.zoom_lines):
+        for item in (self.zoom_native, self.zoom_model, self.zoom_expected, *self.zoom_lines):
             zoom.addItem(item)
         residual = self.residual_widget.getPlotItem()
         residual.setMenuEnabled(False)
@@ -177,7 +189,7 @@ class SpectrumPlot(QWidget):
         for action in self.family_actions.values():
             menu.addAction(action)
         self.families.setMenu(menu)
-        for widget in (self.mode, QLabel("Smooth"), self.smoothing, self.show_features, self.families, self.rest_frame, self.show_model, self.show_saliency, reset):
+        for widget in (self.mode, QLabel("Smooth"), self.smoothing, self.show_features, self.families, self.rest_frame, self.show_model, self.show_expected, self.show_saliency, reset):
             bar.addWidget(widget)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -203,6 +215,8 @@ class SpectrumPlot(QWidget):
         self.rest_frame.toggled.connect(self._place_feature_labels)
         self.rest_frame.toggled.connect(self._draw_zoom)
         self.show_saliency.toggled.connect(self._on_saliency_toggled)
+        self.show_expected.toggled.connect(self._on_expected_toggled)
+        self.saliency.explained.connect(self._on_explained)
         self.show_model.toggled.connect(self._on_display_option_changed)
         self.plot_item.getViewBox().sigRangeChanged.connect(self._place_feature_labels)
         self.plot_item.getViewBox().sigXRangeChanged.connect(self._update_band)
@@ -247,7 +261,7 @@ class SpectrumPlot(QWidget):
         """Show a spectrum; ``rv`` (km/s, the prediction) places its line markers, NaN at rest."""
         self.spectrum = spectrum
         self.rv = rv
-        if self.show_saliency.isChecked():
+        if self.wants_explanation:
             self.saliency.show_spectrum(spectrum)
         self.view = spectrum_view(spectrum) if spectrum is not None else None
         if spectrum is None:
@@ -288,6 +302,7 @@ class SpectrumPlot(QWidget):
             self.grid_curve.setData([], [])
         self._draw_shading(flux, grid_values)
         self._draw_model(width)
+        self._draw_expected()
         self._place_feature_labels()
         self._draw_zoom()
 
@@ -303,6 +318,20 @@ class SpectrumPlot(QWidget):
         model = log_flux(v.model) if self.log_scaled else v.model
         self.model_curve.setData(v.wavelength, smooth(model, width))
         self.residual_curve.setData(v.wavelength, smooth(v.residual(), width))
+
+    def _draw_expected(self) -> None:
+        """The template at our parameters and the nearest training spectra, on the grid over the star's flux."""
+        v, expected = self.view, self.expected
+        shown = self.show_expected.isChecked() and expected is not None and v is not None and v.grid is not None
+        neighbours = [values for _, values in expected.neighbours] if shown else []
+        curves = [(self.expected_curve, expected.template if shown else None)]
+        curves += [(curve, values) for curve, values in zip(self.neighbour_curves, neighbours + [None] * len(self.neighbour_curves))]
+        width = self.smoothing.value()
+        for curve, values in curves:
+            if values is None:
+                curve.setData([], [])
+            else:
+                curve.setData(expected.wavelength, smooth(log_flux(values) if self.log_scaled else values, width))
 
     def _update_band(self, *args) -> None:
         if self._band is None:
@@ -344,13 +373,31 @@ class SpectrumPlot(QWidget):
     def set_model(self, model) -> None:
         """The model whose reasons the saliency band shows."""
         self.saliency.set_model(model)
-        if self.show_saliency.isChecked():
+        if self.wants_explanation:
             self.saliency.show_spectrum(self.spectrum)
+
+    @property
+    def wants_explanation(self) -> bool:
+        """Whether the shown star's explanation (its saliency band and expected spectra) is asked for."""
+        return self.show_saliency.isChecked() or self.show_expected.isChecked()
 
     def _on_saliency_toggled(self, on: bool) -> None:
         self.saliency.setVisible(on)
-        if on:
+        if self.wants_explanation:
             self.saliency.show_spectrum(self.spectrum)
+
+    def _on_expected_toggled(self, on: bool) -> None:
+        if on:
+            self.saliency.show_spectrum(self.spectrum)  # from the cache when the band already explained this star
+        self._draw_expected()
+        self._draw_zoom()
+
+    def _on_explained(self, explanation) -> None:
+        self.expected = explanation.expected if explanation is not None else None
+        if explanation is not None and explanation.expected is None and self.show_expected.isChecked():
+            self.readout.setText("This model ships no training spectra: nothing expected to show")
+        self._draw_expected()
+        self._draw_zoom()
 
     # -- line markers -------------------------------------------------------------------------
 
@@ -421,6 +468,13 @@ class SpectrumPlot(QWidget):
         self.zoom_native.setData(v.wavelength[near], flux[near])
         model = None if v.model is None or not self.show_model.isChecked() else smooth(log_flux(v.model) if self.log_scaled else v.model, width)
         self.zoom_model.setData(v.wavelength[near], model[near]) if model is not None else self.zoom_model.setData([], [])
+        expected = self.expected.template if self.expected is not None and self.show_expected.isChecked() else None
+        if expected is not None:
+            close = (self.expected.wavelength > low) & (self.expected.wavelength < high)
+            expected = smooth(log_flux(expected) if self.log_scaled else expected, width)
+            self.zoom_expected.setData(self.expected.wavelength[close], expected[close])
+        else:
+            self.zoom_expected.setData([], [])
         rest = FEATURES[self.zoom_index].wavelengths
         for line, wavelength in zip(self.zoom_lines, list(rest) + [None] * 3):
             line.setVisible(wavelength is not None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..preprocess import NativeBatch, Resampler, boss_grid, log_scale
+from ..preprocess import boss_grid, log_scale, on_grid
 from ..spectrum import OPTICAL, Spectrum
 
 FLUX_FLOOR = 1e-6
@@ -67,16 +67,13 @@ def spectrum_view(spectrum: Spectrum) -> SpectrumView:
                   model=survey_model(spectrum))
     if spectrum.meta.domain != OPTICAL or not np.isfinite(flux).any():
         return SpectrumView(**native, grid=None, grid_flux=None, network_input=None, outside=None)
-    batch = NativeBatch.from_spectra([spectrum])
-    grid = boss_grid()
-    resampler = Resampler(batch.wavelength, np.isnan(batch.flux), grid)
-    resampled = resampler.apply(batch.flux).astype(np.float32)
+    resampled, outside = on_grid(spectrum)
     return SpectrumView(
         **native,
-        grid=grid,
-        grid_flux=resampled[0].astype(float),
-        network_input=log_scale(resampled)[0].astype(float),
-        outside=resampler.outside[0],
+        grid=boss_grid(),
+        grid_flux=resampled.astype(float),
+        network_input=log_scale(resampled[None])[0].astype(float),
+        outside=outside,
     )
 
 

@@ -1,16 +1,24 @@
-"""Why the network said what it said about one star: which wavelengths drove it (``saliency``) and which
+"""Why the network said what it said about one star: which wavelengths drove it (``saliency``), which
 training spectra it resembles most in the network's own feature space (the distance scorer's reference
-views, when the weights record whose they are)."""
+views, when the weights record whose they are), and what the network expects such a star to look like
+(``expected``: a library template at the predicted parameters and those nearest training spectra, from
+the training spectra shipped beside the weights)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..spectrum import Spectrum
+import numpy as np
+import torch
+
+from ..preprocess import on_grid
+from ..spectrum import OPTICAL, Spectrum
+from .expected import Expected, expected, training_spectra
 from .predictor import Predictor
 from .saliency import Saliency, saliency
 
 NEIGHBOURS = 5
+NEIGHBOURS_SHOWN = 3  # drawn over the spectrum; more would hide it
 
 
 @dataclass(frozen=True)
@@ -26,16 +34,24 @@ class Neighbour:
 class Explanation:
     saliency: Saliency | None
     neighbours: list[Neighbour]
+    expected: Expected | None = None
 
 
-def nearest_training(predictor: Predictor, spectrum: Spectrum, k: int = NEIGHBOURS) -> list[Neighbour]:
+def point_and_features(predictor: Predictor, spectrum: Spectrum) -> tuple[dict[str, float], torch.Tensor]:
+    """The noiseless prediction (label -> value) and the last hidden layer, from one pass of the network."""
+    inputs, _, _ = predictor._prepare([spectrum], draws=0, seed=0)
+    values, hidden = predictor._run_network(inputs[0])
+    return dict(zip(predictor.model.columns, values[0].tolist())), hidden
+
+
+def nearest_training(predictor: Predictor, spectrum: Spectrum, k: int = NEIGHBOURS, hidden=None) -> list[Neighbour]:
     """The ``k`` training spectra nearest in the network's last hidden layer, one entry per spectrum (the scorer
     keeps several simulated views of each); empty when the weights do not record them."""
     scorer = predictor.model.ood
     if scorer is None or not scorer.reference_names:
         return []
-    inputs, _, _ = predictor._prepare([spectrum], draws=0, seed=0)
-    _, hidden = predictor._run_network(inputs[0])
+    if hidden is None:
+        hidden = point_and_features(predictor, spectrum)[1]
     indices, distances = scorer.neighbours(hidden, k * 4)
     found: dict[str, Neighbour] = {}
     for index, distance in zip(indices[0].tolist(), distances[0].tolist()):
@@ -46,6 +62,20 @@ def nearest_training(predictor: Predictor, spectrum: Spectrum, k: int = NEIGHBOU
     return list(found.values())[:k]
 
 
+def expected_spectra(model, spectrum: Spectrum, point: dict[str, float], neighbours: list[Neighbour]) -> Expected | None:
+    """The template at the predicted parameters and the nearest training spectra, over this star's grid flux;
+    None for a model without shipped training spectra, or a spectrum not on the optical grid."""
+    spectra = training_spectra(model.source)
+    if spectra is None or spectrum.meta.domain != OPTICAL or model.domain != OPTICAL:
+        return None
+    observed, outside = on_grid(spectrum)
+    observed = np.where(outside, np.nan, observed)  # the flat fill beyond the coverage is not flux to match
+    return expected(spectra, observed, 10 ** point.get("logTeff", np.nan), point.get("logg", np.nan), point.get("FeH", np.nan),
+                    point.get("rv", 0.0), [n.name for n in neighbours[:NEIGHBOURS_SHOWN]])
+
+
 def explain(model, spectrum: Spectrum, labels=("logTeff", "logg", "FeH")) -> Explanation:
     predictor = Predictor(model)
-    return Explanation(saliency(predictor, spectrum, labels=labels), nearest_training(predictor, spectrum))
+    point, hidden = point_and_features(predictor, spectrum)
+    neighbours = nearest_training(predictor, spectrum, hidden=hidden)
+    return Explanation(saliency(predictor, spectrum, labels=labels), neighbours, expected_spectra(model, spectrum, point, neighbours))

@@ -23,7 +23,7 @@ import torch
 
 from ..errors import SpectrumReadError
 from ..preprocess import GRID_START, GRID_STOP, NativeBatch, Resampler, boss_grid, log_scale
-from ..results import DERIVED, OK, BatchResult
+from ..results import DERIVED, BatchResult
 from ..spectrum import APOGEE, OPTICAL, Spectrum
 from .fast import FastBossNet
 from .weights import LoadedModel

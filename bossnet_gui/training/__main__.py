@@ -70,6 +70,9 @@ def parser() -> argparse.ArgumentParser:
     _data_arguments(recalibrate)
     recalibrate.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
     recalibrate.add_argument("--report", type=Path, default=REPO / "docs" / "model")
+    spectra = commands.add_parser("spectra", help="write the training spectra beside saved weights (what the app overlays as expected)")
+    _data_arguments(spectra)
+    spectra.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
     card = commands.add_parser("card", help="write the model card (README.md beside the weights)")
     card.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
     return root
@@ -122,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
 
         path = recalibrate(args.model, sources, _white_dwarfs(args), args.report, args.seed, command)
         print(f"wrote {path}")
+        return 0
+    if args.command == "spectra":
+        from .pipeline import write_training_spectra
+
+        print(f"wrote {write_training_spectra(args.model, sources, args.seed)}")
         return 0
     if args.command == "demo":
         from .demo import write_demo_set

@@ -9,7 +9,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
+
 from ..bundled import WEIGHTS_DIR
+from ..model.expected import TrainingSpectra, spectra_path
 from ..model.weights import DEFAULT_MODEL, LoadedModel
 from ..preprocess import GRID_SIZE
 from .report import NAMES, accuracy_table, fit_by_part_table, flag_rate_table, ood_table, range_table, white_dwarf_tables
@@ -65,6 +68,7 @@ def render(model: LoadedModel, path: Path) -> str:
         f"- `{path.name}`: {path.stat().st_size / 1e6:.1f} MB, file SHA-256 `{file_sha256(path)}`",
         f"- weights hash (SHA-256 over the state dict, shown by the app and written to catalog headers): `{model.content_hash}`",
         "- format `bossnet-gui-weights/1`: state dict + this metadata + the distance-from-training scorer; read by `bossnet_gui.model.load_bundled`",
+        *_spectra_line(path),
         "",
         "## Network",
         "",
@@ -228,3 +232,13 @@ def write_card(model: LoadedModel, weights_path: Path, out: Path | None = None) 
     out = out or card_path(weights_path)
     out.write_text(render(model, weights_path))
     return out
+
+
+def _spectra_line(weights: Path) -> list[str]:
+    path = spectra_path(weights)
+    if not path.exists():
+        return []
+    spectra = TrainingSpectra.load(path)
+    return [f"- `{path.name}`: {path.stat().st_size / 1e6:.1f} MB, the {len(spectra):,} training stars' spectra on the grid at rest as "
+            f"{spectra.basis.shape[0]} principal components of the log flux (median reconstruction error {100 * np.median(spectra.error):.1f}%), "
+            "with their labels: what the app draws as *Expected* (`bossnet_gui.model.expected`; written by `python -m bossnet_gui.training spectra`)"]

@@ -25,7 +25,7 @@ from ..model.predictor import Predictor
 from ..model.weights import DEFAULT_MODEL, LoadedModel, load_bundled, update_bundled, save_bundled, state_dict_hash
 from ..preprocess import GRID_SIZE
 from ..spectrum import OPTICAL
-from . import REPO, calibrate, evaluate
+from . import REPO, calibrate, evaluate, training_spectra
 from .model_card import write_card
 from .report import write_report
 from .library import LABELS, LabelledStar
@@ -194,6 +194,7 @@ def run(config: TrainConfig, log=print) -> dict:
     out.weights.parent.mkdir(parents=True, exist_ok=True)
     metadata["sha256"] = save_bundled(out.weights, network, LABELS, data.scaling.as_stats(), OPTICAL, GRID_SIZE, metadata, ood=scorer)
     log(f"saved {out.weights} ({out.weights.stat().st_size / 1e6:.1f} MB) in {time.time() - started:.0f} s")
+    log(f"wrote {training_spectra.write(out.weights, data.views, data.train)}")
     saved = load_bundled(out.weights)
     log(f"wrote {write_card(saved, out.weights)}")
     log(f"wrote {write_report(out.report, saved, measured, out.weights.stat().st_size)}")
@@ -237,6 +238,12 @@ def recalibrate(model_path: Path, sources: tuple[Chosen, ...], white_dwarfs, rep
     saved = load_bundled(model_path)
     write_card(saved, model_path)
     return write_report(report_folder, saved, measured, model_path.stat().st_size)
+
+
+def write_training_spectra(model_path: Path, sources: tuple[Chosen, ...], seed: int) -> Path:
+    """The training spectra beside saved weights (``model.expected``), from the model's own split."""
+    data = _prepare_recorded(load_bundled(model_path), model_path, sources, seed)
+    return training_spectra.write(model_path, data.views, data.train)
 
 
 def _prepare_recorded(model: LoadedModel, model_path: Path, sources: tuple[Chosen, ...], seed: int) -> Prepared:

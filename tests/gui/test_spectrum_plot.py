@@ -255,3 +255,42 @@ def test_a_saliency_result_arriving_after_the_panel_is_gone_is_dropped(qtbot):
     band._on_done(key, object())  # what the worker's "returned" signal calls: no RuntimeError
     band._on_failed(key, RuntimeError("late"))
     qtbot.waitUntil(lambda: all(not w.is_running for w in running), timeout=20_000)
+
+
+def test_what_the_network_expects_is_drawn_over_the_star(panel, qtbot):
+    """The template at our parameters and the nearest training spectra: off until asked, computed in the background
+    (also with the saliency band off), drawn on the grid as ``explain`` computes them, close up too."""
+    from bossnet_gui.bundled import DEMO_DIR
+    from bossnet_gui.gui.spectrum_view import log_flux
+    from bossnet_gui.model import resolve_model
+    from bossnet_gui.model.explain import explain
+
+    model = resolve_model()
+    spectrum = read_spectra(DEMO_DIR / "spec-0000-00000-0015.fits")[0]  # a held-out DA white-dwarf model
+    panel.show_saliency.setChecked(False)
+    panel.set_model(model)
+    panel.show_spectrum(spectrum)
+    assert not panel.show_expected.isChecked() and len(panel.expected_curve.getData()[0] or []) == 0
+    with qtbot.waitSignal(panel.saliency.explained, check_params_cb=lambda explanation: explanation is not None, timeout=30_000):
+        panel.show_expected.setChecked(True)
+    truth = explain(model, spectrum).expected
+    x, y = panel.expected_curve.getData()
+    np.testing.assert_allclose(x, truth.wavelength)
+    np.testing.assert_allclose(y, truth.template, rtol=1e-5)
+    assert all(name.startswith("KOESTER") for name in truth.template_stars)
+    for curve, (_, values) in zip(panel.neighbour_curves, truth.neighbours):
+        np.testing.assert_allclose(curve.getData()[1], values, rtol=1e-5)
+    assert len(truth.neighbours) == len(panel.neighbour_curves) == 3
+    hbeta = next(i for i, f in enumerate(FEATURES) if f.label == "Hβ")
+    panel.zoom_index = hbeta
+    panel._draw_zoom()
+    zx, zy = panel.zoom_expected.getData()
+    assert len(zx) > 20 and zx.min() > 4750 and zx.max() < 4980 and np.isfinite(zy).all()
+    panel.plot_item.getViewBox().setXRange(3800, 5200, padding=0)
+    qtbot.wait(50)
+    assert image_variation(panel.plot_widget) > 5
+    save_screenshot(panel, "spectrum_expected.png")
+    panel.mode.setCurrentIndex(1)  # log-scaled: the curves on the same scale as the network input
+    np.testing.assert_allclose(panel.expected_curve.getData()[1], log_flux(truth.template), rtol=1e-5)
+    panel.show_expected.setChecked(False)
+    assert all(len(c.getData()[0] or []) == 0 for c in (panel.expected_curve, *panel.neighbour_curves, panel.zoom_expected))
