@@ -42,3 +42,16 @@ def test_a_list_that_names_nothing_we_can_match_says_why(tmp_path):
     broken.write_bytes(b"SIMPLE  =                    T" + b"\0" * 10)
     with pytest.raises(TargetListError, match="not a readable table"):
         read_target_list(broken)
+
+
+@pytest.mark.parametrize("text", [
+    "file\nspec-2.fits\n/elsewhere/spec-4.fits\n",  # one column: no delimiter to find (letters are never one)
+    "# my list\nra  dec\n120.0  45.0\n10.5 -5\n",  # blank-separated
+    "ra;dec\n120.0;45.0\n",
+    "ra\tdec\n120.0\t45.0\n",
+])
+def test_plain_text_lists_in_the_shapes_people_write_them(tmp_path, text):
+    path = tmp_path / "list.txt"
+    path.write_text(text)
+    hits = match(read_target_list(path), SOURCES, IDS, RA, DEC)
+    assert hits[1] and not hits[0] and not hits[2]

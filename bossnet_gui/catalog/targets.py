@@ -90,9 +90,24 @@ def _read_table(path: Path):
             from astropy.table import Table
 
             return Table.read(path, format="ascii.ecsv").to_pandas()
-        return pd.read_csv(path, sep=None, engine="python", comment="#")
+        delimiter = _delimiter(path)
+        return pd.read_csv(path, sep=r"\s+" if delimiter == " " else delimiter, engine="python", comment="#")
     except (OSError, ValueError, TypeError, UnicodeDecodeError) as error:
         raise TargetListError(f"{path.name}: not a readable table ({error})") from error
+
+
+def _delimiter(path: Path) -> str:
+    """The text table's delimiter among comma, tab, semicolon, bar and blanks; a comma (one column) when none is
+    consistent: a plain list of file names has none, and letters must never be taken for one."""
+    import csv
+
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = [line for line, _ in zip((line for line in fh if line.strip() and not line.startswith("#")), range(50))]
+    try:
+        return csv.Sniffer().sniff("".join(lines), delimiters=",\t;| ").delimiter
+    except csv.Error:  # runs of blanks of varying length defeat the sniffer
+        fields = {len(line.split()) for line in lines}
+        return " " if len(fields) == 1 and fields.pop() > 1 else ","
 
 
 def match(targets: TargetList, sources: np.ndarray, ids: np.ndarray, ra: np.ndarray, dec: np.ndarray,
