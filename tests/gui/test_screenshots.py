@@ -98,3 +98,38 @@ def test_white_dwarfs_screenshot(make_window, qtbot, tmp_path):
     logg = window.catalog.column("logg").astype(float)
     assert len(logg) == len(test) and np.mean((logg > 7.0) & (logg < 9.7)) >= 0.8
     assert image_variation(window.kiel.plot_widget) > 5
+
+
+def test_vetting_queue_screenshot(make_window, qtbot, tiny_model, tmp_path):
+    """The queue at work: two models on the same files (the comparison here is the tiny published checkpoint, whose
+    answers all sit near 6,100 K / log g 4, so every star has a segment), a target list imported, the table sorted
+    most suspicious first, a few verdicts given, and the most suspicious star shown with what the network expects."""
+    try:
+        model = resolve_model()
+    except ModelLoadError:
+        pytest.skip("no bundled model")
+    window = make_window(model=model, draws=10, batch_size=16, coverage_path=TRAINING_COVERAGE)
+    window.resize(1500, 950)
+    files = [*sorted(DEMO_DIR.glob("*.fits")), *lamost_files(24)]
+    wait_for_run(qtbot, window, lambda: window.open_paths(files), timeout=240_000)
+    wait_for_run(qtbot, window, lambda: window.runner.set_comparison(tiny_model), timeout=240_000)
+    targets = tmp_path / "targets.csv"
+    targets.write_text("file\n" + "\n".join(f.name for f in files[::4]) + "\n")
+    with qtbot.waitSignal(window.catalog.filterChanged, timeout=10_000):
+        window.import_targets(str(targets))
+    window.table.targets_only.setChecked(False)
+    window.vet_actions.queue.trigger()
+    suspicion = window.catalog.suspicion()
+    first = window.table.table_model.catalog_row(0)
+    assert suspicion[first] == np.nanmax(suspicion)
+    window.spectrum.show_saliency.setChecked(False)
+    window.spectrum.show_expected.setChecked(True)
+    window.catalog.set_current(first)
+    for verdict in ("bad", "unsure"):  # two verdicts down the queue (each moves on), then back to its top
+        window.vet_actions.set_verdict(verdict)
+    with qtbot.waitSignal(window.spectrum.saliency.explained, check_params_cb=lambda explanation: explanation is not None, timeout=30_000):
+        window.catalog.set_current(first)
+    qtbot.wait(300)  # the vetting count refreshes at most every 200 ms
+    save_screenshot(window, "docs_vetting_queue.png")
+    assert window.vet_progress.text() == f"2 / {int(window.catalog.predicted().sum())} vetted"
+    assert image_variation(window.kiel.plot_widget) > 5 and len(window.kiel.links.getData()[0]) >= 2 * 30
