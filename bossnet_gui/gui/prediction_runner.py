@@ -17,13 +17,14 @@ from functools import partial
 from itertools import count
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 from superqt.utils import create_worker
 
 from ..errors import ModelLoadError
 from .catalog_job import OpenedCatalog, open_catalog
-from .catalog_model import CANCELLED, CatalogModel
+from .catalog_model import CANCELLED, QUEUED, CatalogModel
 from .model_job import load_model
 from .predict_job import NO_MODEL, PredictionBatch, predict_files
 from .scan_job import scan_files
@@ -138,6 +139,11 @@ class PredictionRunner(QObject):
         """Finding or predicting opened files."""
         return self._worker is not None or bool(self._found)
 
+    @property
+    def listing(self) -> bool:
+        """Opened files are still being found or put into the table."""
+        return bool(self._scans) or any(self._pending.values())
+
     def open(self, paths) -> None:
         """Queue the spectra files in ``paths`` (files, folders, list files) as a scan finds them, off the GUI thread.
 
@@ -198,6 +204,7 @@ class PredictionRunner(QObject):
             if not files and token not in self._scans:  # that scan has ended and all it found is in
                 del self._pending[token]
                 self.scanFinished.emit(self._found.pop(token))
+                self._show_first_result()
         if any(self._pending.values()):
             self._add_found_soon()
         self._start_next()
@@ -273,9 +280,18 @@ class PredictionRunner(QObject):
         rows = self.catalog.apply_results(frame, [s for b in batches for s in b.spectra])
         n = len(frame)
         self.throughput.add(n, time.perf_counter(), total=len(self.catalog.queued_sources()) + self.throughput.done + n)
-        if self.catalog.current < 0 and len(rows):
-            self.catalog.set_current(int(rows[0]))
+        self._show_first_result(rows)
         self._emit_progress()
+
+    def _show_first_result(self, rows=None) -> None:
+        """With no star chosen, show the first with a result, once the opened files are all listed: drawing a
+        spectrum while thousands of rows still arrive would stall the window (``rows``: those just in)."""
+        if self.catalog.current >= 0 or self.listing:
+            return
+        if rows is None:
+            rows = np.flatnonzero(self.catalog.states() != QUEUED)
+        if len(rows):
+            self.catalog.set_current(int(rows[0]))
 
     def _on_error(self, token: int, error: Exception) -> None:
         if token != self._run:

@@ -52,6 +52,32 @@ def test_rows_states_and_formatting(table):
     assert format_value("logg", np.nan) == "" and format_value("flag_bad", True) == "✓"
 
 
+def test_a_cell_answers_every_role_in_one_call_as_it_does_one_by_one(table, qtbot):
+    """What a delegate asks through ``multiData`` (one call into Python per painted cell) is what ``data`` gives."""
+    from PySide6.QtCore import QModelRoleData
+    from PySide6.QtGui import QImage
+
+    catalog, widget = table
+    catalog.add_files(["/a.fits", "/b.fits", "/c.fits"])
+    catalog.apply_results(star_rows(1, np.array([5777.4]), 4.44).assign(source="/a.fits"))
+    catalog.mark_unfinished(["/c.fits"], "unreadable FITS (truncated)")
+    model = widget.table_model
+    roles = [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.ToolTipRole,
+             Qt.ItemDataRole.FontRole, Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.CheckStateRole]
+    asked = 0
+    for row in range(3):
+        for name in (STATE, "source", "Teff", "logg"):
+            index = model.index(row, column(widget, name))
+            answers = [QModelRoleData(int(role)) for role in roles]
+            model.multiData(index, answers)
+            for role, answer in zip(roles, answers):
+                assert answer.data() == model.data(index, role), (row, name, role)
+                asked += answer.data() is not None
+    assert asked >= 3 * 4 * 2  # text and more came back, not only empty answers
+    painted = QImage(widget.view.viewport().grab().toImage())
+    assert image_variation(painted) > 5
+
+
 def test_sorting_with_numpy_keeps_missing_values_last(table, qtbot):
     catalog, widget = table
     fill(catalog, [5000, 3000, np.nan, 8000])

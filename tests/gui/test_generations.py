@@ -156,3 +156,26 @@ def store_is_open(store) -> bool:
         return True
     except sqlite3.ProgrammingError:
         return False
+
+
+def test_the_first_star_is_shown_once_the_opened_files_are_all_listed(make_window, qtbot, monkeypatch):
+    """Drawing a spectrum while thousands of rows still arrive stalls the window: with nothing chosen, the first
+    result is shown when the listing has ended, not when it comes."""
+    files = [str(f) for f in lamost_files(6)]
+    listing_may_end = threading.Event()
+
+    def slow_scan(paths):
+        yield files[:3]  # predicted while the rest is still being looked for
+        listing_may_end.wait(30)
+        yield files[3:]
+
+    monkeypatch.setattr(prediction_runner, "scan_files", slow_scan)
+    window = make_window()
+    window.open_paths(["/a/big/folder"])
+    qtbot.waitUntil(lambda: (window.catalog.states() != "queued").sum() >= 3, timeout=30_000)
+    qtbot.wait(100)
+    assert window.runner.listing and window.catalog.current == -1
+    with qtbot.waitSignal(window.runner.scanFinished, timeout=30_000):
+        listing_may_end.set()
+    assert window.catalog.current == 0
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=30_000)

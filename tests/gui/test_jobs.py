@@ -10,7 +10,7 @@ from bossnet_gui.catalog.session import SessionStore
 from bossnet_gui.gui.predict_job import NO_MODEL, batch_sizes, predict_files
 from bossnet_gui.gui.scan_job import expand_paths
 from bossnet_gui.gui.throughput import Throughput
-from bossnet_gui.model.predictor import OK
+from bossnet_gui.results import OK
 from tests.gui.conftest import lamost_files
 
 
