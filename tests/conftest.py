@@ -30,3 +30,14 @@ def reference() -> Path:
 @pytest.fixture
 def data_dir() -> Path:
     return require(DATA)
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    """The shipped model, whatever BOSSNET_GUI_WEIGHTS says."""
+    from bossnet_gui.model import resolve_model
+    from bossnet_gui.model.weights import WEIGHTS_ENV
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(WEIGHTS_ENV, raising=False)
+        return resolve_model()

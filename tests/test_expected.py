@@ -7,10 +7,9 @@ import pytest
 from bossnet_gui.bundled import DEMO_DIR, WEIGHTS_DIR
 from bossnet_gui.io import read_spectra
 from bossnet_gui.io.common import doppler_shift
-from bossnet_gui.model import resolve_model
 from bossnet_gui.model.expected import TrainingSpectra, match, spectra_path, training_spectra
 from bossnet_gui.model.explain import explain
-from bossnet_gui.model.weights import DEFAULT_MODEL, WEIGHTS_ENV
+from bossnet_gui.model.weights import DEFAULT_MODEL
 from bossnet_gui.preprocess import boss_grid, on_grid
 
 GRID = boss_grid().astype(float)
@@ -54,13 +53,6 @@ def test_a_template_is_matched_at_the_star_velocity_and_continuum():
     wrong = match(rest, GRID, observed, 0.0)
     assert np.abs(np.log(wrong / observed)).max() > 20 * np.abs(np.log(matched / observed)).max()
     assert match(rest, GRID, np.full(len(GRID), np.nan), rv) is None  # nothing to match to
-
-
-@pytest.fixture(scope="module")
-def bundled():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(WEIGHTS_ENV, raising=False)
-        return resolve_model()
 
 
 def test_the_bundled_model_ships_its_training_spectra(bundled):

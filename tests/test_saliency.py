@@ -6,21 +6,13 @@ import pytest
 
 from bossnet_gui.gui.feature_lines import FEATURES
 from bossnet_gui.io import read_spectra
-from bossnet_gui.model import Predictor, resolve_model
+from bossnet_gui.model import Predictor
 from bossnet_gui.model.saliency import saliency
-from bossnet_gui.model.weights import WEIGHTS_ENV
 from bossnet_gui.training.library import load_miles
 from bossnet_gui.training.simulate import Augmentation
 from bossnet_gui.training.views import ViewMaker
 
 from .conftest import DATA, require
-
-
-@pytest.fixture(scope="module")
-def bundled():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv(WEIGHTS_ENV, raising=False)
-        return resolve_model()
 
 
 def test_attributions_add_up_to_the_prediction_minus_the_featureless_baseline(bundled):
