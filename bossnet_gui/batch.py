@@ -166,8 +166,6 @@ def run(args: argparse.Namespace) -> int:
         specs = args.model or [None]
         stats = (args.stats or []) + [None] * len(specs)
         models = [resolve_model(spec, stats_path) for spec, stats_path in zip(specs, stats)]
-        if getattr(args, "compare", None) and _on_cluster(args):
-            raise ValueError("--compare runs in this process only, not on a Dask cluster")
         args.compare_model = resolve_model(args.compare) if getattr(args, "compare", None) else None
     except (ValueError, ModelLoadError) as exc:
         print(f"bossnet-gui predict: {exc}", file=sys.stderr)
@@ -181,6 +179,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         specs = [ModelSpec(_as_worker_sees(spec), _as_worker_sees(stats_path), m.content_hash) for spec, stats_path, m in zip(specs, stats, models)]
+        if args.compare_model is not None:
+            args.compare_spec = ModelSpec(_as_worker_sees(args.compare), None, args.compare_model.content_hash)
         return _run_locked(args, models, specs, output)
     except ModelLoadError as exc:
         print(f"bossnet-gui predict: {exc}", file=sys.stderr)
@@ -258,6 +258,6 @@ def _frames(args: argparse.Namespace, models: list, specs: list[ModelSpec], todo
         workers = len(client.scheduler_info()["workers"])
         print(f"Dask: {workers} workers at {client.scheduler.address}; {args.chunk_files} files per task", file=sys.stderr)
         options = RunOptions(args.draws, args.seed, args.batch_size, args.device)
-        yield cluster_frames(client, [str(f) for f in todo], specs, options, args.chunk_files)
+        yield cluster_frames(client, [str(f) for f in todo], specs, options, args.chunk_files, getattr(args, "compare_spec", None))
     finally:
         close(client)

@@ -79,8 +79,10 @@ def close(client) -> None:
         cluster.close()
 
 
-def cluster_frames(client, files: Sequence[str], models: Sequence[ModelSpec], options: RunOptions, chunk_files: int) -> Iterator[pd.DataFrame]:
-    """Catalog rows of each chunk of ``chunk_files`` files, in the order chunks finish."""
+def cluster_frames(client, files: Sequence[str], models: Sequence[ModelSpec], options: RunOptions, chunk_files: int,
+                   compare: ModelSpec | None = None) -> Iterator[pd.DataFrame]:
+    """Catalog rows of each chunk of ``chunk_files`` files, in the order chunks finish (with a ``compare`` model's
+    values beside them, as ``engine.predict_frames`` gives them)."""
     from distributed import as_completed
 
     chunks = [list(files[i : i + chunk_files]) for i in range(0, len(files), chunk_files)]
@@ -89,7 +91,7 @@ def cluster_frames(client, files: Sequence[str], models: Sequence[ModelSpec], op
     submitted = {}
 
     def submit(chunk):
-        future = client.submit(predict_chunk, chunk, tuple(models), options, pure=False)
+        future = client.submit(predict_chunk, chunk, tuple(models), options, compare, pure=False)
         submitted[future.key] = chunk
         return future
 
@@ -111,13 +113,15 @@ def _take(iterator, count: int) -> list:
     return [item for _, item in zip(range(count), iterator)]
 
 
-def predict_chunk(files: list[str], models: tuple[ModelSpec, ...], options: RunOptions):
+def predict_chunk(files: list[str], models: tuple[ModelSpec, ...], options: RunOptions, compare: ModelSpec | None = None):
     """One task: the catalog rows of ``files`` as an Arrow table (runs on a worker)."""
     from .engine import predict_frames
     from .io.scan import iter_spectra
 
-    predictors = _predictors(models, options.device)
-    frames = list(predict_frames(predictors, iter_spectra(files), draws=options.draws, seed=options.seed, batch_size=options.batch_size))
+    predictors = _predictors(models + ((compare,) if compare else ()), options.device)
+    predictors, comparison = (predictors[:-1], predictors[-1]) if compare else (predictors, None)
+    frames = list(predict_frames(predictors, iter_spectra(files), draws=options.draws, seed=options.seed, batch_size=options.batch_size,
+                                 compare=comparison))
     return arrow_table(pd.concat(frames, ignore_index=True))
 
 

@@ -179,4 +179,3 @@ def test_compare_runs_a_second_model_on_the_same_spectra(mixed_folder, tmp_path)
     assert len(ok) == 4 and set(ok["cmp_model"]) == {"bossnet-gui-boss-small"} and np.isfinite(ok["cmp_Teff"]).all()
     np.testing.assert_allclose(ok["delta_logg"], ok["logg"] - ok["cmp_logg"], atol=1e-4)
     assert "compared with bossnet-gui-boss-small" in str(meta["MODEL"])
-    assert main([str(folder), "-o", str(tmp_path / "x.csv"), "--compare", "bossnet-gui-boss-small", "--workers", "1"]) == 2  # not on a cluster

@@ -20,7 +20,7 @@ from bossnet_gui.engine import predict_frames
 from bossnet_gui.io.scan import iter_spectra
 from bossnet_gui.model import Predictor, resolve_model
 
-from .conftest import DATA, REPO, require
+from .conftest import DATA, REFERENCE, REPO, require
 
 distributed = pytest.importorskip("distributed")
 
@@ -135,3 +135,21 @@ def test_resume_runs_the_files_of_failed_tasks_again(tmp_path, lamost_files, in_
         write_catalog(catalog, out, meta)
     assert main(args + ["--resume"]) == 0
     _assert_same_rows(read_catalog(out)[0], in_process.iloc[:4])
+
+
+def test_a_comparison_model_runs_on_the_cluster_as_in_process(cluster, lamost_files):
+    """``predict --compare`` on Dask: each worker loads both models; the comparison columns equal the in-process run's."""
+    tiny = str(require(REFERENCE / "official_tiny_boss"))
+    files = lamost_files[:6]
+    expected = pd.concat(predict_frames([Predictor(resolve_model(None))], iter_spectra(files), draws=DRAWS, seed=5, batch_size=32,
+                                        compare=Predictor(resolve_model(tiny))), ignore_index=True)
+    compare = ModelSpec(tiny, None, resolve_model(tiny).content_hash)
+    frames = list(cluster_frames(cluster, files, [_spec()], RunOptions(DRAWS, 5, 32, "cpu"), chunk_files=4, compare=compare))
+    catalog = pd.concat(frames, ignore_index=True)
+    assert set(catalog.loc[catalog["status"] == "ok", "cmp_model"]) == {"official_tiny_boss"}
+    compared = [c for c in expected.columns if c.startswith(("cmp_", "delta_")) or c == "disagreement"]
+    _assert_same_rows(catalog.drop(columns=compared), expected.drop(columns=compared))
+    # the published network sums in another order on a one-thread worker: equal to float rounding
+    catalog = catalog.set_index("source").loc[expected["source"]].reset_index()
+    numeric = [c for c in compared if expected[c].dtype.kind == "f"]
+    np.testing.assert_allclose(catalog[numeric].to_numpy(float), expected[numeric].to_numpy(float), rtol=1e-7, atol=1e-6)
