@@ -74,6 +74,24 @@ def test_results_are_reused_only_for_unchanged_files_and_same_settings(tmp_path)
     assert store.cached_results([str(spectrum_file)], model.content_hash, draws=2, seed=0).empty
 
 
+def test_results_stored_by_older_flags_or_columns_are_predicted_again(tmp_path, monkeypatch):
+    from bossnet_gui.catalog import table
+
+    spectrum_file = tmp_path / "a.fits"
+    spectrum_file.write_bytes(b"0" * 10)
+    model = small_model()
+    spectrum = synthetic("a")
+    object.__setattr__(spectrum.meta, "source", str(spectrum_file))
+    store = SessionStore(tmp_path / "s.sqlite")
+    store.save_results(frame_from_batch(Predictor(model).predict([spectrum], draws=2), model), draws=2, seed=0)
+    assert len(store.cached_results([str(spectrum_file)], model.content_hash, draws=2, seed=0)) == 1
+    monkeypatch.setattr(table, "RESULTS_LOGIC", table.RESULTS_LOGIC + 1)  # the flags changed meaning
+    assert store.cached_results([str(spectrum_file)], model.content_hash, draws=2, seed=0).empty
+    monkeypatch.setattr(table, "RESULTS_LOGIC", table.RESULTS_LOGIC - 1)
+    monkeypatch.setattr(table, "FLAG_COLUMNS", table.FLAG_COLUMNS + ["flag_new"])  # a column came
+    assert store.cached_results([str(spectrum_file)], model.content_hash, draws=2, seed=0).empty
+
+
 def test_store_is_plain_sqlite(tmp_path):
     store = SessionStore(tmp_path / "s.sqlite")
     store.set_vetting("/d/x.fits", "1", user_flag="binary")

@@ -26,7 +26,9 @@ import pandas as pd
 import platformdirs
 
 from .export import file_text
+from .table import results_version
 
+VERSION_KEY = "_results_version"  # in each stored row: ``table.results_version()`` when it was stored
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vetting (
     source TEXT NOT NULL, hdu TEXT NOT NULL, user_flag TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',
@@ -192,18 +194,20 @@ class SessionStore:
     # -- results ------------------------------------------------------------------------------
 
     def save_results(self, frame: pd.DataFrame, draws: int, seed: int) -> None:
-        rows = []
+        rows, version = [], results_version()
         for record in frame.to_dict("records"):
             size, mtime = _stat(record["source"])
-            row = json.dumps({k: _json_value(v) for k, v in record.items() if k not in ("user_flag", "note")})
+            stored = {k: _json_value(v) for k, v in record.items() if k not in ("user_flag", "note")}
+            row = json.dumps({**stored, VERSION_KEY: version})
             rows.append((store_key(record["source"]), record["hdu"], record["model_hash"], draws, seed, size, mtime, row))
         with self._transaction() as db:
             db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def cached_results(self, sources: Iterable[str], model_hash: str, draws: int, seed: int) -> pd.DataFrame:
-        """Stored rows for files unchanged since they were predicted with this model and settings."""
+        """Stored rows for files unchanged since they were predicted with this model and settings, by this version of
+        the flags and columns (rows of an older one are predicted again, so their flags are today's)."""
         files = [(source, store_key(source), _stat(source)) for source in sources]  # file-system calls outside the lock
-        records = []
+        records, version = [], results_version()
         for source, key, stat in files:
             with self._lock:
                 found = self._db.execute(
@@ -211,8 +215,8 @@ class SessionStore:
                     (key, model_hash, draws, seed),
                 ).fetchall()
             for row, stored_size, stored_mtime in found:
-                if (stored_size, stored_mtime) == stat:
-                    record = json.loads(row)
+                record = json.loads(row)
+                if (stored_size, stored_mtime) == stat and record.pop(VERSION_KEY, None) == version:
                     record["source"] = source
                     records.append(record)
         return pd.DataFrame.from_records(records)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -111,6 +112,15 @@ def parameter_columns(draws: int) -> list[str]:
 
 def all_columns(draws: int) -> list[str]:
     return KEY + IDENTITY + parameter_columns(draws) + SURVEY + COMPARISON + DIAGNOSTICS + FLAG_COLUMNS + PROVENANCE + VETTING
+
+
+RESULTS_LOGIC = 1  # raise when the flags or derived columns of the same prediction change meaning
+
+
+def results_version() -> str:
+    """What a stored result row was made by: the logic number and the column set (a new column changes it by itself);
+    the session store reuses only rows of the present version."""
+    return f"{RESULTS_LOGIC}-{zlib.crc32(','.join(all_columns(1)).encode()):08x}"
 
 
 def column_dtype(name: str):
