@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         self.runner.modelFailed.connect(self._on_model_failed)
         self.runner.scanFinished.connect(self._on_scan_finished)
         self.runner.catalogOpened.connect(self._on_catalog_opened)
+        self.runner.catalogFound.connect(self.open_catalog)
         self.runner.catalogFailed.connect(self._on_catalog_failed)
         self.progress.cancel.clicked.connect(self.runner.cancel)
         self.catalog.rowsAppended.connect(self._update_title)
@@ -176,11 +177,12 @@ class MainWindow(QMainWindow):
 
     def open_paths(self, paths, description: str | None = None) -> None:
         """Open files, folders and list files: rows appear as a worker finds the files, and predictions follow.
-        A catalog file among them (``predict``'s output, an export) is shown as it is instead."""
+        A catalog file among them (``predict``'s output, an export) is shown as it is instead: by its extension
+        here, or, for one FITS file, by its headers, which the worker reads."""
         from .catalog_job import is_catalog
 
         paths = [str(p) for p in paths]
-        catalogs = [p for p in paths if is_catalog(p, look_inside=len(paths) == 1)]  # one header read at most here
+        catalogs = [p for p in paths if is_catalog(p, look_inside=False)]
         if catalogs:
             self.open_catalog(catalogs[-1])
             paths = [p for p in paths if p not in catalogs]

@@ -27,7 +27,7 @@ from .catalog_job import OpenedCatalog, open_catalog
 from .catalog_model import CANCELLED, QUEUED, CatalogModel
 from .model_job import load_model
 from .predict_job import NO_MODEL, PredictionBatch, predict_files
-from .scan_job import scan_files
+from .scan_job import CatalogFile, scan_opened
 from .settings import RunSettings
 from .throughput import Throughput
 
@@ -64,6 +64,7 @@ class PredictionRunner(QObject):
     scanFinished = Signal(int)  # how many new files one ``open`` found
     catalogOpened = Signal(str, int)  # path, rows: a catalog file's rows are shown
     catalogFailed = Signal(str, str)  # path, why it could not be opened
+    catalogFound = Signal(str)  # an opened FITS file turned out to be a catalog: open it as one
 
     def __init__(self, catalog: CatalogModel, settings: RunSettings | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -152,7 +153,7 @@ class PredictionRunner(QObject):
         token = next(self._tokens)
         self._found[token], self._pending[token] = 0, []
         self._scans[token] = create_worker(
-            scan_files, [str(p) for p in paths],
+            scan_opened, [str(p) for p in paths],
             _connect={"yielded": partial(self._on_found, token), "finished": partial(self._on_scan_finished, token)},
         )
         self._update_running()
@@ -178,7 +179,13 @@ class PredictionRunner(QObject):
             reason = " ".join(str(error).split()) or type(error).__name__
             self.catalogFailed.emit(path, reason if isinstance(error, (OSError, ValueError)) else f"{type(error).__name__}: {reason}")
 
-    def _on_found(self, token: int, files: list[str]) -> None:
+    def _on_found(self, token: int, files: list[str] | CatalogFile) -> None:
+        if isinstance(files, CatalogFile):  # no spectra to list: that open is a catalog's, and ends here
+            if self._pending.pop(token, None) is not None:
+                self._found.pop(token, None)
+                self._update_running()
+                self.catalogFound.emit(str(files))
+            return
         if token in self._pending:
             self._pending[token].extend(files)
             self._add_found_soon()

@@ -8,6 +8,7 @@ from itertools import islice
 from typing import Iterable, Iterator
 
 from ..io import iter_spectrum_names
+from .catalog_job import is_catalog
 
 CHUNK_SECONDS = 0.02  # rows appear at least this often while a big folder is walked
 CHUNK_FILES = 2000  # and at most this many at a time
@@ -21,6 +22,20 @@ def absolute(paths: Iterable[str]) -> list[str]:
 def expand_paths(paths: Iterable[str]) -> list[str]:
     """Absolute file names for what a person pointed at (files, folders, list files)."""
     return [f for chunk in scan_files(paths, pause=0) for f in chunk]
+
+
+class CatalogFile(str):
+    """What ``scan_opened`` yields for one opened file that is a results catalog, not spectra."""
+
+
+def scan_opened(paths: Iterable[str]) -> Iterator[list[str] | CatalogFile]:
+    """``scan_files``, except that one opened FITS file holding a catalog (found by reading its headers, which
+    may be slow on a network disk: here, not on the GUI thread) comes back as a ``CatalogFile``."""
+    paths = absolute(paths)
+    if len(paths) == 1 and is_catalog(paths[0], look_inside=True):
+        yield CatalogFile(paths[0])
+        return
+    yield from scan_files(paths)
 
 
 def scan_files(paths: Iterable[str], seconds: float = CHUNK_SECONDS, most: int = CHUNK_FILES, pause: float = PAUSE_SECONDS) -> Iterator[list[str]]:

@@ -173,7 +173,7 @@ def test_the_first_star_is_shown_once_the_opened_files_are_all_listed(qtbot, mon
         listing_may_end.wait(30)
         yield files[3:]
 
-    monkeypatch.setattr(prediction_runner, "scan_files", slow_scan)
+    monkeypatch.setattr(prediction_runner, "scan_opened", slow_scan)
     catalog = CatalogModel()
     runner = PredictionRunner(catalog, RunSettings(draws=2, batch_size=8))
     runner.set_model(tiny_model)

@@ -112,3 +112,31 @@ def test_a_large_catalog_sorts_filters_and_shows_every_star(make_window, qtbot, 
         qtbot.mouseClick(kiel.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     picked = selected.args[0]
     assert abs(catalog.value(picked, "logTeff") - x[star]) < 0.005 and abs(catalog.value(picked, "logg") - y[star]) < 0.05
+
+
+def test_a_fits_catalog_is_told_from_a_spectrum_off_the_gui_thread(make_window, qtbot, tmp_path, monkeypatch):
+    """A .fits file may be a spectrum or a catalog: its headers say which, and they are read in the worker."""
+    import threading
+
+    from bossnet_gui.gui import scan_job
+
+    looked_on = []
+    real = scan_job.is_catalog
+
+    def recording(path, look_inside=True):
+        looked_on.append(threading.current_thread() is threading.main_thread())
+        return real(path, look_inside)
+
+    monkeypatch.setattr(scan_job, "is_catalog", recording)
+    path = tmp_path / "run.fits"
+    write_catalog(synthetic_catalog(30), path, provenance("m", "h", 1, 0))
+    window = make_window(model=None)
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    open_and_wait(qtbot, window, path)
+    assert len(window.catalog) == 30 and looked_on == [False] and not window.runner.running
+    qtbot.wait(100)
+    assert not any("No new spectrum files" in m for m in messages)
+    with qtbot.waitSignal(window.runner.scanFinished, timeout=30_000):  # a spectrum .fits still opens as one
+        window.open_paths([lamost_files(1)[0]])
+    assert looked_on == [False, False] and len(window.catalog) == 31
