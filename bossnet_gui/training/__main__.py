@@ -6,6 +6,8 @@
     evaluate  measure the shipped weights on held-out data; write docs/model/report.md + PNGs
     demo      write the first-launch demo spectra (SDSS spec-lite layout) into resources/demo
     card      rewrite the model card weights/README.md from the metadata in the weights
+    compare   old recipe against new: each model's held-out scatter and the paired change, with its
+              95% interval over resampled stars (--before A.pt --after B.pt, several seeds each)
     recalibrate  refit the distance-from-training scorer of saved weights (network unchanged),
               re-measure, rewrite the weights' metadata, the model card and the report
 """
@@ -73,6 +75,10 @@ def parser() -> argparse.ArgumentParser:
     spectra = commands.add_parser("spectra", help="write the training spectra beside saved weights (what the app overlays as expected)")
     _data_arguments(spectra)
     spectra.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
+    compare = commands.add_parser("compare", help="held-out scatter of models trained two ways, and whether the change is beyond noise")
+    _data_arguments(compare)
+    compare.add_argument("--before", type=Path, action="append", required=True, help="weights of the old recipe (repeat for more seeds)")
+    compare.add_argument("--after", type=Path, action="append", required=True, help="weights of the new recipe (repeat for more seeds)")
     card = commands.add_parser("card", help="write the model card (README.md beside the weights)")
     card.add_argument("--model", type=Path, default=SHIPPED_WEIGHTS)
     return root
@@ -138,6 +144,15 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in write_demo_set(args.out, load_sources(list(sources)), args.seed):
             print(path)
+        return 0
+    if args.command == "compare":
+        from .compare import compare, table
+        from .pipeline import available_threads
+
+        import torch
+
+        torch.set_num_threads(available_threads())
+        print(table(compare(args.before, args.after, sources, args.seed)))
         return 0
     if args.command == "card":
         from ..model.weights import load_bundled
