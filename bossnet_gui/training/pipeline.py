@@ -106,9 +106,10 @@ def prepare(sources: tuple[Chosen, ...], seed: int, log=print) -> Prepared:
     split = split_by_star(stars, seed)
     train = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TRAIN]
     validation = [i for i, s in enumerate(stars) if split[s.spectrum_id] == VALIDATION]
+    labels = np.array([stars[i].labels for i in train])
     log(f"{len(stars)} spectra; split {counts(split, stars)}")
     views = ViewMaker(stars, _blank_network(), Augmentation())
-    return Prepared(stars, split, train, validation, LabelScaling.from_stars([stars[i] for i in train], RV_SCALE), draw_weights(stars, train), views)
+    return Prepared(stars, split, train, validation, LabelScaling.from_labels(labels, RV_SCALE), draw_weights(stars, train), views)
 
 
 def _blank_network():

@@ -66,17 +66,6 @@ class LabelScaling:
         mean[RV], std[RV] = 0.0, rv_std  # RV labels are the injected shifts, centred on 0
         return cls(mean, np.where(std > 0, std, 1.0))
 
-    @classmethod
-    def from_stars(cls, stars: list[LabelledStar], rv_std: float) -> "LabelScaling":
-        """The scale of the ordinary stars' labels, whatever else trains beside them.
-
-        White dwarfs at log g 8 and 80,000 K would double the spread of log g and log Teff; with the
-        scale set on all stars, every ordinary star's log g error would then count half as much
-        in the loss against [Fe/H], and ordinary stars' log g would be learnt worse.
-        """
-        ordinary = [s.labels for s in stars if s.kind == STAR]
-        return cls.from_labels(np.array(ordinary or [s.labels for s in stars]), rv_std)
-
     def normalise(self, labels: np.ndarray) -> np.ndarray:
         return (labels - self.mean) / self.std
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from bossnet_gui.model.network import BossNet, ModelArgs
-from bossnet_gui.training.library import KOESTER, MILES, STAR, WHITE_DWARF, LabelledStar, label_vector
+from bossnet_gui.training.library import MILES, STAR, LabelledStar, label_vector
 from bossnet_gui.training.simulate import Augmentation
 from bossnet_gui.training.train import Schedule, WeightAverage, evaluate_loss, fit, fixed_views, masked_loss, remove_flux_offset
 from bossnet_gui.training.views import LabelScaling, ViewMaker
@@ -95,15 +95,3 @@ def test_weight_average_follows_the_weights_with_a_ramped_decay():
     weight = "first_conv.conv_layer.weight"
     assert torch.allclose(average.network.state_dict()[weight], network.state_dict()[weight], atol=1e-3)
     assert average.network.state_dict()[weight].data_ptr() != network.state_dict()[weight].data_ptr()
-
-
-def test_label_scale_is_set_by_the_ordinary_stars_alone():
-    stars = [synthetic_star(i, t, g) for i, (t, g) in enumerate([(4000, 1.0), (5000, 4.4), (6000, 2.5), (7000, 4.0)])]
-    alone = LabelScaling.from_stars(stars, 200.0)
-    dwarfs = [LabelledStar(f"WD {i}", f"WD{i}", KOESTER, "DA", stars[0].wavelength, stars[0].flux,
-                           label_vector(t, 8.0, np.nan), WHITE_DWARF) for i, t in enumerate((8000, 20000, 60000))]
-    with_dwarfs = LabelScaling.from_stars(stars + dwarfs, 200.0)
-    np.testing.assert_allclose(with_dwarfs.std, alone.std)
-    np.testing.assert_allclose(with_dwarfs.mean, alone.mean)
-    everything = LabelScaling.from_labels(np.array([s.labels for s in stars + dwarfs]), 200.0)
-    assert everything.std[1] > 1.5 * alone.std[1]  # what all stars together would have done to log g
