@@ -20,9 +20,8 @@ import numpy as np
 from astropy.stats import mad_std
 
 from ..model.predictor import Predictor
-from ..model.weights import LoadedModel, load_bundled
+from ..model.weights import load_bundled
 from . import evaluate
-from .library import STAR
 from .split import TEST, VALIDATION
 
 COMPARED = ("logTeff", "logg", "FeH", "rv")
@@ -66,22 +65,16 @@ def scatter_change(before: list[np.ndarray], after: list[np.ndarray], stars: np.
     return change(np.arange(len(stars))), float(low), float(high)
 
 
-def _split_seed(model: LoadedModel) -> int | None:
-    training = model.metadata.get("training") or {}
-    return training.get("split_seed", training.get("seed"))
-
-
 def compare(before: list[Path], after: list[Path], sources, split_seed: int, log=print) -> list[Change]:
-    from .pipeline import prepare
+    from .pipeline import check_recorded_split, prepare
 
     models = {path: load_bundled(path) for path in [*before, *after]}
-    others = {str(p): s for p, m in models.items() if (s := _split_seed(m)) not in (None, split_seed)}
-    if others:
-        raise ValueError(f"these models were trained on another split than seed {split_seed}: {others}")
     data = prepare(sources, split_seed, log)
-    stars, part = data.stars, [data.split[s.spectrum_id] for s in data.stars]
-    library_test = [i for i, s in enumerate(stars) if part[i] == TEST and s.observed is None and s.kind == STAR]
-    survey_held_out = [i for i, s in enumerate(stars) if part[i] in (TEST, VALIDATION) and s.observed is not None]
+    for path, model in models.items():
+        check_recorded_split(model, path, data.split, split_seed)
+    stars = data.stars
+    library_test = evaluate.library_test_stars(stars, data.split)
+    survey_held_out = [i for i, s in enumerate(stars) if data.split[s.spectrum_id] in (TEST, VALIDATION) and s.observed is not None]
     spectra, labels, names, _ = evaluate.test_views(data.views, library_test, split_seed)
     sets = {
         f"simulated test views ({len(library_test)} stars)": (spectra, labels, names),
@@ -100,8 +93,8 @@ def compare(before: list[Path], after: list[Path], sources, split_seed: int, log
         for label in COMPARED:
             errors = {path: p.error(label) for path, p in predicted.items()}
             change, low, high = scatter_change([errors[p] for p in before], [errors[p] for p in after], np.array(names), split_seed)
-            changes.append(Change(name, label, [float(mad_std(errors[p], ignore_nan=True)) for p in before],
-                                  [float(mad_std(errors[p], ignore_nan=True)) for p in after], change, low, high))
+            scatter = {path: evaluate.bias_scatter(e)["scatter"] for path, e in errors.items()}
+            changes.append(Change(name, label, [scatter[p] for p in before], [scatter[p] for p in after], change, low, high))
     return changes
 
 

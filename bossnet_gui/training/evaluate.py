@@ -118,6 +118,11 @@ def calibration(predicted: Predicted, model_error: dict[str, float] | None = Non
 # -- the held-out sets --------------------------------------------------------------------------
 
 
+def library_test_stars(stars, split: dict[str, str]) -> list[int]:
+    """The ordinary library stars of the test split (what the simulated test views observe)."""
+    return [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.observed is None and s.kind == STAR]
+
+
 def test_views(views: ViewMaker, indices: list[int], seed: int) -> tuple[list[Spectrum], np.ndarray, list[str], np.ndarray]:
     """``TEST_VIEWS`` simulated views of each test library star, full range of conditions."""
     rng = np.random.default_rng([seed, 4243])
@@ -202,7 +207,7 @@ def measure(
 ) -> dict:
     """All held-out numbers as a plain dict (JSON-able) plus the per-spectrum predictions for plots."""
     stars = views.stars
-    library_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.observed is None and s.kind == STAR]
+    library_test = library_test_stars(stars, split)
     lamost_test = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TEST and s.observed is not None]
     held_out = [i for i, s in enumerate(stars) if not s.trains]
     library_train = [i for i, s in enumerate(stars) if split[s.spectrum_id] == TRAIN and s.observed is None and s.kind == STAR]

@@ -249,10 +249,14 @@ def write_training_spectra(model_path: Path, sources: tuple[Chosen, ...], seed: 
 def _prepare_recorded(model: LoadedModel, model_path: Path, sources: tuple[Chosen, ...], seed: int) -> Prepared:
     """The data of a saved model's own split; refuses a seed whose split differs from the recorded one."""
     data = prepare(sources, seed)
-    recorded = _recorded_split(model, model_path)
-    if recorded.exists() and read_split(recorded) != data.split:
-        raise RuntimeError(f"the split from seed {seed} differs from the one recorded in {recorded}")
+    check_recorded_split(model, model_path, data.split, seed)
     return data
+
+
+def check_recorded_split(model: LoadedModel, model_path: Path, split: dict[str, str], seed: int) -> None:
+    recorded = _recorded_split(model, model_path)
+    if recorded.exists() and read_split(recorded) != split:
+        raise RuntimeError(f"the split from seed {seed} differs from the one recorded in {recorded}")
 
 
 def _recorded_split(model: LoadedModel, model_path: Path) -> Path:
