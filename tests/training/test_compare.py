@@ -53,3 +53,16 @@ def test_command_needs_models_on_both_sides():
     assert [str(p) for p in args.before] == ["a.pt", "b.pt"] and [str(p) for p in args.after] == ["c.pt"]
     with pytest.raises(SystemExit):
         parser().parse_args(["compare", "--before", "a.pt"])
+
+
+def test_a_model_trained_without_a_source_shares_the_split_of_the_stars_it_saw(tmp_path):
+    from types import SimpleNamespace
+
+    from bossnet_gui.training.pipeline import check_recorded_split
+
+    (tmp_path / "split.csv").write_text("spectrum_id,split\nMILES m1,train\nMILES m2,test\n")
+    model = SimpleNamespace(metadata={"split_csv": "split.csv"})  # all the check reads of a model
+    weights = tmp_path / "old.pt"
+    check_recorded_split(model, weights, {"MILES m1": "train", "MILES m2": "test", "KOESTER k1": "test"}, 0)
+    with pytest.raises(RuntimeError, match="1 stars in another part"):
+        check_recorded_split(model, weights, {"MILES m1": "test", "MILES m2": "test"}, 0)
