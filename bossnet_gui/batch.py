@@ -24,7 +24,7 @@ from .catalog.table import all_columns
 from .distributed import TASK_FAILED, ModelSpec, RunOptions
 from .engine import predict_frames
 from .errors import ModelLoadError
-from .io.scan import find_spectrum_files, iter_spectra
+from .io.scan import find_spectrum_files, iter_spectra, read_ahead
 
 
 class Progress:
@@ -249,7 +249,7 @@ def _frames(args: argparse.Namespace, models: list, specs: list[ModelSpec], todo
 
         predictors = [Predictor(model, device=args.device) for model in models]
         compare = Predictor(args.compare_model, device=args.device) if getattr(args, "compare_model", None) is not None else None
-        yield predict_frames(predictors, iter_spectra(todo), draws=args.draws, seed=args.seed, batch_size=args.batch_size, compare=compare)
+        yield predict_frames(predictors, read_ahead(iter_spectra(todo), args.batch_size), draws=args.draws, seed=args.seed, batch_size=args.batch_size, compare=compare)
         return
     from .distributed import close, cluster_frames, connect
 

@@ -116,11 +116,11 @@ def _take(iterator, count: int) -> list:
 def predict_chunk(files: list[str], models: tuple[ModelSpec, ...], options: RunOptions, compare: ModelSpec | None = None):
     """One task: the catalog rows of ``files`` as an Arrow table (runs on a worker)."""
     from .engine import predict_frames
-    from .io.scan import iter_spectra
+    from .io.scan import iter_spectra, read_ahead
 
     predictors = _predictors(models + ((compare,) if compare else ()), options.device)
     predictors, comparison = (predictors[:-1], predictors[-1]) if compare else (predictors, None)
-    frames = list(predict_frames(predictors, iter_spectra(files), draws=options.draws, seed=options.seed, batch_size=options.batch_size,
+    frames = list(predict_frames(predictors, read_ahead(iter_spectra(files), options.batch_size), draws=options.draws, seed=options.seed, batch_size=options.batch_size,
                                  compare=comparison))
     return arrow_table(pd.concat(frames, ignore_index=True))
 

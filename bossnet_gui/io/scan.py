@@ -6,16 +6,20 @@
   lazily; it never raises.
 * ``iter_spectra`` reads file after file, yielding every spectrum of a multi-spectrum file and a
   ``SpectrumReadError`` for a file that cannot be read; it never raises.
+* ``read_ahead`` runs such an iterator in a background thread a bounded number of items ahead, so
+  reading the next batch overlaps predicting this one.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, TypeVar
 
 from astropy.io import fits
 
@@ -26,12 +30,14 @@ from .registry import FITS_MAGIC, GZIP_MAGIC, _check_magic, describe, identify, 
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fits.fz")
 LIST_HEAD_BYTES = 64 * 1024  # enough of a list file to judge what it is
+READ_AHEAD_JOIN_S = 5.0
 OBJECT_ID_KEYS = ("OBJID", "APOGEE_ID", "OBJ", "DESIG")
 NAME_KEYS = ("OBJECT", "OBJNAME", "STARIDEN", "HNAME", "TARGNAME")
 RA_KEYS = ("PLUG_RA", "RACAT", "RA", "OBJRA")
 DEC_KEYS = ("PLUG_DEC", "DECCAT", "DEC", "OBJDEC")
 
 PathLike = str | os.PathLike
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
@@ -218,3 +224,50 @@ def iter_spectra(paths: PathLike | Iterable[PathLike]) -> Iterator[Spectrum | Sp
             yield SpectrumReadError(path, f"unexpected {type(exc).__name__}: {exc}")
             continue
         yield from spectra
+
+
+def read_ahead(items: Iterable[Item], depth: int) -> Iterator[Item]:
+    """``items`` in order, produced by a background thread at most ``depth`` items ahead of the consumer.
+
+    Reading files is mostly Python that holds the interpreter lock, while the network runs in torch
+    with the lock released, so reading the next batch in a thread overlaps the two (``bench/throughput.py``).
+    An exception raised by ``items`` is raised here, in order. Closing this iterator (or dropping it)
+    stops the thread before its next item; at most the item being read is wasted.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+    source = iter(items)
+
+    def offer(entry) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in source:
+                if not offer((True, item)):
+                    return
+        except BaseException as exc:  # handed to the consumer, who raises it where the item would be
+            offer((False, exc))
+            return
+        offer((False, None))
+
+    reader = threading.Thread(target=produce, name="read ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            is_item, value = buffer.get()
+            if is_item:
+                yield value
+            elif value is None:
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        reader.join(timeout=READ_AHEAD_JOIN_S)  # a file stuck on a hung disk must not hang the caller

@@ -1,11 +1,15 @@
 """Finding files in folders and lists, header-only summaries, and lazy reading that never raises."""
 
+import threading
+import time
+
 import numpy as np
 import pytest
 from astropy.io import fits
 
 from bossnet_gui.errors import SpectrumReadError
 from bossnet_gui.io import FileSummary, find_spectrum_files, iter_spectra, peek
+from bossnet_gui.io.scan import read_ahead
 from bossnet_gui.spectrum import Spectrum
 
 from .conftest import mwm_file
@@ -124,3 +128,59 @@ def test_iter_spectra_is_lazy(tmp_path):
     assert isinstance(next(iterator), Spectrum)
     mwm_file(tmp_path / "later2.fits", visit=False, rows={"APOGEE/APO": 1}).replace(later)  # changed after the start
     assert next(iterator).meta.instrument == "APOGEE"
+
+
+def test_read_ahead_keeps_order_and_stays_within_its_depth():
+    produced = []
+
+    def source():
+        for i in range(100):
+            produced.append(i)
+            yield i
+
+    ahead = read_ahead(source(), depth=4)
+    assert [next(ahead) for _ in range(3)] == [0, 1, 2]
+    deadline = time.monotonic() + 5
+    while len(produced) < 8 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    # 3 taken, 4 waiting in the buffer, 1 read and blocked on the full buffer: never the whole source
+    assert len(produced) == 8
+    assert list(ahead) == list(range(3, 100))
+
+
+def test_read_ahead_raises_the_source_error_in_its_place():
+    def source():
+        yield "a"
+        raise OSError("disk gone")
+
+    ahead = read_ahead(source(), depth=8)
+    assert next(ahead) == "a"
+    with pytest.raises(OSError, match="disk gone"):
+        next(ahead)
+
+
+def test_closing_read_ahead_stops_its_thread():
+    produced = []
+
+    def source():
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    ahead = read_ahead(source(), depth=2)
+    assert next(ahead) == 0
+    ahead.close()
+    assert not any(t.name == "read ahead" and t.is_alive() for t in threading.enumerate())
+    count = len(produced)
+    time.sleep(0.1)
+    assert len(produced) == count < 10
+
+
+def test_read_ahead_of_real_files_gives_what_iter_spectra_gives(tmp_path, data):
+    files = [mwm_file(tmp_path / "a_mwmVisit.fits", visit=True, rows={"BOSS/APO": 2}), tmp_path / "b_broken.fits",
+             data / "apogee/apStar/apStar-r6-2M00452143+1634446.fits"]
+    files[1].write_text("not fits")
+    direct = [str(r) if isinstance(r, SpectrumReadError) else r.meta.hdu for r in iter_spectra(files)]
+    ahead = [str(r) if isinstance(r, SpectrumReadError) else r.meta.hdu for r in read_ahead(iter_spectra(files), 2)]
+    assert ahead == direct
