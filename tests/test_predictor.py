@@ -78,6 +78,20 @@ def test_same_seed_same_numbers_whatever_the_batching():
     assert not np.allclose(a.std, c.std)
 
 
+def test_inputs_made_in_parallel_parts_equal_those_made_whole(monkeypatch):
+    import bossnet_gui.model.predictor as predictor_module
+
+    predictor = Predictor(small_model(extra_channels=1))
+    # different lengths and coverage, so each part pads to its own width
+    spectra = [synthetic(f"s{i}", start=3600 + 150 * i, n=3000 + 97 * i, seed=i) for i in range(11)]
+    in_parts = predictor._prepare(spectra, draws=3, seed=5)
+    monkeypatch.setattr(predictor_module, "PREPARE_PARTS", 1)
+    whole = predictor._prepare(spectra, draws=3, seed=5)
+    assert in_parts[1].shape == (3, 11, 2, 3900)
+    for a, b in zip(in_parts, whole):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
 def test_teff_is_derived_per_draw():
     result = Predictor(small_model()).predict([synthetic("a")], draws=5, seed=0)
     cols = result.columns

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -35,6 +36,9 @@ def noise_seed(seed: int, spectrum: Spectrum) -> list[int]:
     key = os.fsencode(f"{Path(spectrum.meta.source).name}|{spectrum.meta.hdu}")  # the name's own bytes: it need not be UTF-8
     return [int(seed), zlib.crc32(key)]
 
+
+PREPARE_PARTS = 4  # a batch's inputs are made in this many parts, on up to this many threads
+MIN_PREPARE_PART = 4  # spectra; smaller batches are not worth a thread
 
 CONV_CHUNK_BYTES = 12 << 20  # the widest activation of the rows convolved together
 
@@ -59,6 +63,7 @@ class Predictor:
         self.linear_chunk = linear_chunk
         self.grid = boss_grid() if model.domain == OPTICAL else None
         self.columns = tuple(model.columns) + tuple(d for d, src in DERIVED.items() if src in model.columns)
+        self._preparer_pool: ThreadPoolExecutor | None = None
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -102,7 +107,30 @@ class Predictor:
         return inputs[0, :, 0], fraction
 
     def _prepare(self, spectra: Sequence[Spectrum], draws: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None, np.ndarray]:
-        """Noiseless input (1, B, C, L), noisy inputs (draws, B, C, L) or None, extrapolated fractions (B,)."""
+        """Noiseless input (1, B, C, L), noisy inputs (draws, B, C, L) or None, extrapolated fractions (B,).
+
+        Every row is made on its own (noise seeded per spectrum), so parts of the batch are made in
+        threads, one per core's share (NumPy releases the interpreter lock), and joined: the same
+        arrays, in about half the time on two cores."""
+        size = max(-(-len(spectra) // PREPARE_PARTS), MIN_PREPARE_PART)
+        parts = [spectra[i : i + size] for i in range(0, len(spectra), size)]
+        if len(parts) == 1:
+            made = [self._prepare_arrays(spectra, draws, seed)]
+        else:
+            made = list(self._preparers().map(self._prepare_arrays, parts, [draws] * len(parts), [seed] * len(parts)))
+        point, coverage, fraction = (np.concatenate([m[i] for m in made]) for i in (0, 2, 3))
+        noisy = np.concatenate([m[1] for m in made], axis=1) if draws else None
+        coverage = torch.from_numpy(coverage)
+        point_input = self._channels(torch.from_numpy(point)[None], coverage)
+        return point_input, (self._channels(torch.from_numpy(noisy), coverage) if noisy is not None else None), fraction
+
+    def _preparers(self) -> ThreadPoolExecutor:
+        if self._preparer_pool is None:
+            self._preparer_pool = ThreadPoolExecutor(max_workers=min(PREPARE_PARTS, os.cpu_count() or 1), thread_name_prefix="prepare")
+        return self._preparer_pool
+
+    def _prepare_arrays(self, spectra: Sequence[Spectrum], draws: int, seed: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+        """Log-scaled flux (B, L), noisy flux (draws, B, L) or None, coverage (B, L), extrapolated fractions (B,)."""
         native = NativeBatch.from_spectra(spectra)
         noise = self._noise(spectra, native.error, draws, seed) if draws else None
         if self.model.domain == APOGEE:
@@ -118,9 +146,7 @@ class Predictor:
             noisy = log_scale(resampled + resampler.apply(noise)) if noise is not None else None
             coverage = (resampler.apply(native.usable) * ~resampler.outside).astype(np.float32)
             fraction = resampler.extrapolated_fraction
-        coverage = torch.from_numpy(coverage)
-        point_input = self._channels(torch.from_numpy(point)[None], coverage)
-        return point_input, (self._channels(torch.from_numpy(noisy), coverage) if noisy is not None else None), fraction
+        return point, noisy, coverage, fraction
 
     def _channels(self, flux: torch.Tensor, coverage: torch.Tensor) -> torch.Tensor:
         """(..., B, L) flux to (..., B, C, L), adding the coverage channel when the network takes one."""
