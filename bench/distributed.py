@@ -29,7 +29,7 @@ sys.path[:] = [str(REPO)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from bossnet_gui.distributed import ModelSpec, RunOptions, _predictors, close, cluster_frames, connect  # noqa: E402
 from bossnet_gui.engine import predict_frames  # noqa: E402
-from bossnet_gui.io.scan import iter_spectra  # noqa: E402
+from bossnet_gui.io.scan import iter_spectra, read_ahead  # noqa: E402
 from bossnet_gui.model import Predictor, resolve_model  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -42,7 +42,7 @@ def in_process(files: list[str], draws: int, threads: int) -> float:
         predictor = Predictor(resolve_model(None))
         list(predict_frames([predictor], iter_spectra(files[:8]), draws=draws))  # warm
         start = time.perf_counter()
-        rows = sum(len(f) for f in predict_frames([predictor], iter_spectra(files), draws=draws))
+        rows = sum(len(f) for f in predict_frames([predictor], read_ahead(iter_spectra(files), 32), draws=draws))
         return rows / (time.perf_counter() - start)
     finally:
         torch.set_num_threads(before)

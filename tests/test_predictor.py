@@ -84,7 +84,13 @@ def test_inputs_made_in_parallel_parts_equal_those_made_whole(monkeypatch):
     predictor = Predictor(small_model(extra_channels=1))
     # different lengths and coverage, so each part pads to its own width
     spectra = [synthetic(f"s{i}", start=3600 + 150 * i, n=3000 + 97 * i, seed=i) for i in range(11)]
-    in_parts = predictor._prepare(spectra, draws=3, seed=5)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # parts run in threads as many as torch may use
+    try:
+        in_parts = predictor._prepare(spectra, draws=3, seed=5)
+        assert predictor._preparers() is not None
+    finally:
+        torch.set_num_threads(threads)
     monkeypatch.setattr(predictor_module, "PREPARE_PARTS", 1)
     whole = predictor._prepare(spectra, draws=3, seed=5)
     assert in_parts[1].shape == (3, 11, 2, 3900)

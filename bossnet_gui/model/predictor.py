@@ -63,7 +63,7 @@ class Predictor:
         self.linear_chunk = linear_chunk
         self.grid = boss_grid() if model.domain == OPTICAL else None
         self.columns = tuple(model.columns) + tuple(d for d, src in DERIVED.items() if src in model.columns)
-        self._preparer_pool: ThreadPoolExecutor | None = None
+        self._preparer_pool: tuple[int, ThreadPoolExecutor] | None = None
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -110,24 +110,29 @@ class Predictor:
         """Noiseless input (1, B, C, L), noisy inputs (draws, B, C, L) or None, extrapolated fractions (B,).
 
         Every row is made on its own (noise seeded per spectrum), so parts of the batch are made in
-        threads, one per core's share (NumPy releases the interpreter lock), and joined: the same
+        threads, as many as torch may use (NumPy releases the interpreter lock), and joined: the same
         arrays, in about half the time on two cores."""
         size = max(-(-len(spectra) // PREPARE_PARTS), MIN_PREPARE_PART)
         parts = [spectra[i : i + size] for i in range(0, len(spectra), size)]
-        if len(parts) == 1:
+        pool = self._preparers()
+        if len(parts) == 1 or pool is None:
             made = [self._prepare_arrays(spectra, draws, seed)]
         else:
-            made = list(self._preparers().map(self._prepare_arrays, parts, [draws] * len(parts), [seed] * len(parts)))
+            made = list(pool.map(self._prepare_arrays, parts, [draws] * len(parts), [seed] * len(parts)))
         point, coverage, fraction = (np.concatenate([m[i] for m in made]) for i in (0, 2, 3))
         noisy = np.concatenate([m[1] for m in made], axis=1) if draws else None
         coverage = torch.from_numpy(coverage)
         point_input = self._channels(torch.from_numpy(point)[None], coverage)
         return point_input, (self._channels(torch.from_numpy(noisy), coverage) if noisy is not None else None), fraction
 
-    def _preparers(self) -> ThreadPoolExecutor:
-        if self._preparer_pool is None:
-            self._preparer_pool = ThreadPoolExecutor(max_workers=min(PREPARE_PARTS, os.cpu_count() or 1), thread_name_prefix="prepare")
-        return self._preparer_pool
+    def _preparers(self) -> ThreadPoolExecutor | None:
+        """Threads for making inputs: as many as torch may use (one in a Dask worker, all but one beside the GUI); None for one."""
+        threads = min(PREPARE_PARTS, torch.get_num_threads())
+        if threads < 2:
+            return None
+        if self._preparer_pool is None or self._preparer_pool[0] != threads:
+            self._preparer_pool = (threads, ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prepare"))
+        return self._preparer_pool[1]
 
     def _prepare_arrays(self, spectra: Sequence[Spectrum], draws: int, seed: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
         """Log-scaled flux (B, L), noisy flux (draws, B, L) or None, coverage (B, L), extrapolated fractions (B,)."""
