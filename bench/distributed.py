@@ -1,6 +1,6 @@
 """Spectra/s of `predict` on Dask distributed against the number of workers, and the Dask path's overhead.
 
-    .venv/bin/python bench/distributed.py [--files 440] [--draws 20] [--chunk-files 32] [--max-workers N]
+    .venv/bin/python bench/distributed.py [--files 512] [--draws 20] [--chunk-files 64] [--max-workers N]
 
 Runs the bundled model on the LAMOST DR8 files in ../shared (220 files, repeated to --files), in
 one run on one machine:
@@ -68,9 +68,9 @@ def on_cluster(files: list[str], draws: int, workers: int, chunk_files: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=440)
+    parser.add_argument("--files", type=int, default=512, help="the 220 files repeated; 512 = 8 tasks of 64, even for 1, 2, 4 and 8 workers")
     parser.add_argument("--draws", type=int, default=20)
-    parser.add_argument("--chunk-files", type=int, default=32, help="files per task (predict's default is 64; fewer here so that 440 files spread evenly)")
+    parser.add_argument("--chunk-files", type=int, default=64, help="files per task (predict's default): two batches, so a task reads its second while predicting its first")
     parser.add_argument("--max-workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     pool = sorted(glob.glob(str(SHARED / "data" / "lamost_dr8" / "*.fits.gz")))

@@ -1,12 +1,13 @@
 """Throughput and memory of BOSS Net inference, against the published pipeline's procedure in the same run.
 
-    .venv/bin/python bench/throughput.py [--files 96] [--draws 20] [--memory-files 1000]
+    .venv/bin/python bench/throughput.py [--files 96] [--draws 20] [--repeats 3] [--memory-files 1000]
 
 Full-size published BOSS architecture with random weights (speed does not depend on them).
 Prints: a float32 matrix-multiply peak measured now; the network's achieved GFLOP/s; end-to-end
 spectra/s from FITS files on disk for (a) the release's procedure, re-enacted step by step as its
 code does it (its Conv1d/BatchNorm1d network, per-spectrum np.interp and log scaling, one network
-pass per draw, batches of 32) and (b) our Predictor; their ratio; and the peak memory of
+pass per draw, batches of 32) and (b) our Predictor, alternated --repeats times; the median pair's
+ratio; and the peak memory of
 `bossnet-gui predict` on a folder of 1,000 files; then the bundled model end to end on the 220
 LAMOST DR8 files against its network alone on the same rows made ready beforehand (the compute
 limit). Targets: >= 5.2 spectra/s and >= 1.5x the release, network >= 80% of peak, < 2 GB for
@@ -203,6 +204,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=96)
     parser.add_argument("--draws", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3, help="alternated runs of the release and ours")
     parser.add_argument("--memory-files", type=int, default=1000, help="0 skips the memory run")
     args = parser.parse_args()
     torch.manual_seed(0)
@@ -223,17 +225,24 @@ def main() -> None:
         gap = (release_network(network, probe) - network(probe)).abs().max().item()
     if gap > 1e-4:
         raise SystemExit(f"the release's network form disagrees with BossNet by {gap:.2g}")
-    baseline = args.files / timed(release_pipeline, network, files, args.draws)
-    print(f"release procedure, {args.files} files, {args.draws} draws:     {baseline:6.2f} spectra/s")
-    achieved = args.files / timed(ours, predictor, files, args.draws)
-    print(f"bossnet-gui Predictor, same files:          {achieved:6.2f} spectra/s")
-    print(f"speed-up over the release in this run:      {achieved / baseline:6.2f}x (target >= 1.5x)")
+    # alternated, so that a slow spell of a shared machine falls on both sides; the median pair is reported
+    pairs = []
+    for _ in range(args.repeats):
+        baseline = args.files / timed(release_pipeline, network, files, args.draws)
+        achieved = args.files / timed(ours, predictor, files, args.draws)
+        pairs.append((achieved / baseline, baseline, achieved))
+        print(f"  release procedure {baseline:5.2f}, bossnet-gui Predictor {achieved:5.2f} spectra/s: {achieved / baseline:.2f}x")
+    ratio, baseline, achieved = sorted(pairs)[len(pairs) // 2]
+    bound = fast_gflops * 1e9 / ((args.draws + 1) * network.flops_per_spectrum(3900))
+    print(f"release procedure, {args.files} files, {args.draws} draws:     {baseline:6.2f} spectra/s (median pair of {args.repeats})")
+    print(f"bossnet-gui Predictor, same files:          {achieved:6.2f} spectra/s (our network alone: {bound:.2f})")
+    print(f"speed-up over the release in this run:      {ratio:6.2f}x (target >= 1.5x)")
     print(f"absolute target (1.2 x 4.3 spectra/s):      {'met' if achieved >= 5.2 else 'NOT met'} ({achieved:.2f} vs 5.2)")
 
     if (SHARED / "data" / "lamost_dr8").is_dir():
-        end_to_end, network = bundled_lamost(args.draws)
-        print(f"bundled model, network alone (compute limit): {network:6.1f} spectra/s")
-        print(f"bundled model, 220 LAMOST DR8 files end to end: {end_to_end:6.1f} spectra/s = {100 * end_to_end / network:.0f}% of the limit (target 60)")
+        end_to_end, limit = bundled_lamost(args.draws)
+        print(f"bundled model, network alone (compute limit): {limit:6.1f} spectra/s")
+        print(f"bundled model, 220 LAMOST DR8 files end to end: {end_to_end:6.1f} spectra/s = {100 * end_to_end / limit:.0f}% of the limit (target 60)")
 
     if args.memory_files:
         with tempfile.TemporaryDirectory() as tmp:
