@@ -2,8 +2,9 @@ import json
 
 import pytest
 import torch
+from torch.nn import functional as F
 
-from bossnet_gui.model.fast import FastBossNet
+from bossnet_gui.model.fast import FastBossNet, pairwise_max
 from bossnet_gui.model.network import BossNet, ModelArgs
 
 
@@ -48,6 +49,16 @@ def test_fast_network_equals_reference_network(length):
         got = FastBossNet(network)(x)
     assert torch.allclose(got, expected, rtol=1e-5, atol=1e-5 * expected.abs().max().item())
     assert not torch.allclose(expected[0], expected[1])  # a real, input-dependent output
+
+
+@pytest.mark.parametrize("length", [3900, 3901])
+def test_pairwise_max_is_max_pooling(length):
+    x = torch.randn(3, 4, 1, length).contiguous(memory_format=torch.channels_last)
+    x[1, 2, 0, 7] = float("nan")
+    pooled = pairwise_max(x)
+    assert pooled.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(pooled.nan_to_num(-9.0), F.max_pool2d(x, (1, 2)).nan_to_num(-9.0))
+    assert pooled[1, 2, 0, 3].isnan()
 
 
 def test_extra_input_channel_widens_first_convolution():

@@ -81,6 +81,15 @@ class _FirstConv(nn.Module):
         return F.conv2d(x, self.weight, None, padding=self.padding).add_(self.bias_map(x))
 
 
+def pairwise_max(x: torch.Tensor) -> torch.Tensor:
+    """``max_pool2d(x, (1, 2))`` of a channels-last (B, C, 1, L) tensor, as the maximum of its even and odd
+    pixels. Channels-last pooling vectorises over channels, and the first layer has only a few: this is
+    ~8x faster there (measured, 4 channels) with the same values."""
+    length = x.shape[-1] - x.shape[-1] % 2  # an odd last pixel is dropped, as max_pool2d drops it
+    pixels = x.permute(0, 2, 3, 1)[:, 0, :length].unflatten(1, (length // 2, 2))  # (B, L/2, 2, C): views
+    return torch.maximum(pixels[:, :, 0], pixels[:, :, 1]).permute(0, 2, 1)[:, :, None, :]
+
+
 class FastBossNet(nn.Module):
     """Same inputs and outputs as the ``BossNet`` it is built from; inference only."""
 
@@ -97,7 +106,8 @@ class FastBossNet(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Input channels (flux, then any extra channel; the position channel is implicit)."""
         out = x[:, :, None, :].contiguous(memory_format=CHANNELS_LAST)
-        out = F.max_pool2d(F.elu(self.first(out), inplace=True), (1, 2))
+        # ELU is non-decreasing, so it commutes with the max: applied after pooling, on half the pixels
+        out = F.elu(pairwise_max(self.first(out)), inplace=True)
         for block in self.blocks:
             out = block(out)
         return F.adaptive_avg_pool2d(out, (1, self.pool_size)).flatten(1)
