@@ -116,11 +116,11 @@ class Predictor:
         parts = [spectra[i : i + size] for i in range(0, len(spectra), size)]
         pool = self._preparers()
         if len(parts) == 1 or pool is None:
-            made = [self._prepare_arrays(spectra, draws, seed)]
+            point, noisy, coverage, fraction = self._prepare_arrays(spectra, draws, seed)
         else:
             made = list(pool.map(self._prepare_arrays, parts, [draws] * len(parts), [seed] * len(parts)))
-        point, coverage, fraction = (np.concatenate([m[i] for m in made]) for i in (0, 2, 3))
-        noisy = np.concatenate([m[1] for m in made], axis=1) if draws else None
+            point, coverage, fraction = (np.concatenate([m[i] for m in made]) for i in (0, 2, 3))
+            noisy = np.concatenate([m[1] for m in made], axis=1) if draws else None
         coverage = torch.from_numpy(coverage)
         point_input = self._channels(torch.from_numpy(point)[None], coverage)
         return point_input, (self._channels(torch.from_numpy(noisy), coverage) if noisy is not None else None), fraction
@@ -131,6 +131,8 @@ class Predictor:
         if threads < 2:
             return None
         if self._preparer_pool is None or self._preparer_pool[0] != threads:
+            if self._preparer_pool is not None:
+                self._preparer_pool[1].shutdown(wait=False)
             self._preparer_pool = (threads, ThreadPoolExecutor(max_workers=threads, thread_name_prefix="prepare"))
         return self._preparer_pool[1]
 

@@ -130,15 +130,16 @@ def test_iter_spectra_is_lazy(tmp_path):
     assert next(iterator).meta.instrument == "APOGEE"
 
 
+def counting(count: int, produced: list):
+    """0 .. count-1, noting in ``produced`` each one the moment it is produced."""
+    for i in range(count):
+        produced.append(i)
+        yield i
+
+
 def test_read_ahead_keeps_order_and_stays_within_its_depth():
     produced = []
-
-    def source():
-        for i in range(100):
-            produced.append(i)
-            yield i
-
-    ahead = read_ahead(source(), depth=4)
+    ahead = read_ahead(counting(100, produced), depth=4)
     assert [next(ahead) for _ in range(3)] == [0, 1, 2]
     deadline = time.monotonic() + 5
     while len(produced) < 8 and time.monotonic() < deadline:
@@ -162,13 +163,7 @@ def test_read_ahead_raises_the_source_error_in_its_place():
 
 def test_closing_read_ahead_stops_its_thread():
     produced = []
-
-    def source():
-        for i in range(10_000):
-            produced.append(i)
-            yield i
-
-    ahead = read_ahead(source(), depth=2)
+    ahead = read_ahead(counting(10_000, produced), depth=2)
     assert next(ahead) == 0
     ahead.close()
     assert not any(t.name == "read ahead" and t.is_alive() for t in threading.enumerate())
